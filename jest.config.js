@@ -1,0 +1,28 @@
+// Three projects: unit tests need no servers; component and e2e tests use the real
+// Kafka, RabbitMQ and PostgreSQL that `infra/local.sh up` starts.
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+const moduleNameMapper = { '^@streamtrain/([a-z-]+)$': '<rootDir>/libs/$1/src' };
+const common = { transform, moduleNameMapper, testEnvironment: 'node' };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  collectCoverageFrom: [
+    'libs/*/src/**/*.ts',
+    'services/*/src/**/*.ts',
+    '!**/__tests__/**',
+    '!**/main.ts',
+    '!**/index.ts',
+  ],
+  coverageReporters: ['text-summary', 'lcov'],
+  coverageThreshold: { global: { lines: 80, functions: 80, branches: 65, statements: 80 } },
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services}/*/src/**/__tests__/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'component',
+      testMatch: ['<rootDir>/{libs,services}/*/test/**/*.test.ts'],
+      slowTestThreshold: 30,
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.test.ts'], slowTestThreshold: 120 },
+  ],
+};

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './transaction';
+export * from './events';
+export * from './dead-letter';
+export * from './decode';
+export * from './topics';
