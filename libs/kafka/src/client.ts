@@ -1,0 +1,347 @@
+import { Kafka } from 'kafkajs';
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { StreamtrainError } from '@streamtrain/contracts';
+import { pinoLogCreator } from './log-bridge';
+import type { BatchHandler, ConsumedMessage, OutgoingMessage } from './types';
+
+/** Options of {@link createKafkaClient}. */
+export interface KafkaClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+  /** Connection timeout. @default 5000 */
+  connectionTimeoutMs?: number;
+}
+
+/** Options of {@link KafkaClient.producer}. */
+export interface ProducerOptions {
+  /**
+   * kafkajs's idempotent producer (exactly-once per partition on retries). kafkajs marks it
+   * experimental; downstream writes are idempotent by id anyway. @default false
+   */
+  idempotent?: boolean;
+}
+
+/** A connected producer. Every send waits for all in-sync replicas (acks = all). */
+export interface KafkaProducer {
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** Options of {@link KafkaClient.consumer}. */
+export interface ConsumerOptions {
+  groupId: string;
+  /** Bytes fetched per partition per request: bounds a batch and the memory it holds. @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** Bytes per fetch over all partitions. @default 10485760 */
+  maxBytes?: number;
+  /** Bytes the broker waits to gather before answering a fetch. @default 1 */
+  minBytes?: number;
+  /** Longest the broker waits for `minBytes` (the linger of a batch). @default 100 */
+  maxWaitTimeMs?: number;
+  /** Partitions handled at once. @default 1 */
+  partitionsConsumedConcurrently?: number;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
+  /** @default 3000 */
+  heartbeatIntervalMs?: number;
+}
+
+/** Options of {@link KafkaConsumer.run}. */
+export interface RunOptions {
+  topics: readonly (string | RegExp)[];
+  /** Where a group without committed offsets starts. @default true */
+  fromBeginning?: boolean;
+  handler: BatchHandler;
+  /**
+   * Called when kafkajs gives up restarting the consumer after a crash. The service should stop
+   * so its supervisor restarts the process.
+   */
+  onFatal: (error: Error) => void;
+}
+
+/** A consumer in a group; offsets are committed only through {@link BatchControl.commit}. */
+export interface KafkaConsumer {
+  run(options: RunOptions): Promise<void>;
+  /** Stops fetching, lets the batch in hand finish, leaves the group. */
+  disconnect(): Promise<void>;
+  /** True once the consumer has joined its group and holds an assignment. */
+  isRunning(): boolean;
+  /** Partitions currently assigned, per topic. */
+  assignment(): Record<string, number[]>;
+}
+
+/** Topic to create, if absent. */
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  configEntries?: Record<string, string>;
+}
+
+/** Offsets of a partition, for lag. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  latestOffset: string;
+  committedOffset: string | null;
+  lag: string;
+}
+
+/** Administrative operations. */
+export interface KafkaAdmin {
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Committed offset and lag of `groupId` on every partition of `topics`. */
+  groupLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]>;
+  /** Latest offset of each partition of `topic`. */
+  latestOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  disconnect(): Promise<void>;
+}
+
+/** The project's Kafka client: the only place kafkajs is used (see docs/DEPENDENCIES.md). */
+export interface KafkaClient {
+  producer(options?: ProducerOptions): Promise<KafkaProducer>;
+  consumer(options: ConsumerOptions): KafkaConsumer;
+  admin(): Promise<KafkaAdmin>;
+}
+
+function toBuffer(value: string | Buffer | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function wrapProducer(producer: Producer): KafkaProducer {
+  return {
+    async send(topic, messages) {
+      if (messages.length === 0) return;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((message) => ({
+          key: toBuffer(message.key),
+          value: toBuffer(message.value),
+          headers: message.headers,
+          partition: message.partition,
+        })),
+      });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+function headersOf(
+  raw: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    headers[name] = first === undefined ? undefined : first.toString();
+  }
+  return headers;
+}
+
+function wrapConsumer(consumer: Consumer, logger: Logger, concurrency: number): KafkaConsumer {
+  let running = false;
+  let stopping = false;
+  let assignment: Record<string, number[]> = {};
+  // Revoked partitions: a batch in hand for one of them must not be committed or finished.
+  const generation = { value: 0 };
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    generation.value += 1;
+    assignment = event.payload.memberAssignment;
+    running = true;
+    logger.info({ assignment, groupId: event.payload.groupId }, 'joined consumer group');
+  });
+  consumer.on(consumer.events.STOP, () => {
+    running = false;
+  });
+  return {
+    async run(options) {
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: [...options.topics],
+        fromBeginning: options.fromBeginning ?? true,
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        const { error, restart } = event.payload;
+        logger.error({ err: error, restart }, 'consumer crashed');
+        if (!restart) options.onFatal(error);
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: concurrency,
+        eachBatch: async ({
+          batch,
+          heartbeat,
+          isRunning,
+          isStale,
+          resolveOffset,
+          commitOffsetsIfNecessary,
+        }) => {
+          const joinedAt = generation.value;
+          const messages: ConsumedMessage[] = batch.messages.map((message) => ({
+            key: message.key,
+            value: message.value,
+            offset: message.offset,
+            timestamp: message.timestamp,
+            headers: headersOf(message.headers),
+            size: message.value?.length ?? 0,
+          }));
+          await options.handler(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              messages,
+              highWatermark: batch.highWatermark,
+            },
+            {
+              heartbeat,
+              isStale: () => stopping || !isRunning() || isStale() || generation.value !== joinedAt,
+              async commit(offset) {
+                resolveOffset(offset);
+                await commitOffsetsIfNecessary({
+                  topics: [
+                    {
+                      topic: batch.topic,
+                      partitions: [
+                        { partition: batch.partition, offset: (BigInt(offset) + 1n).toString() },
+                      ],
+                    },
+                  ],
+                });
+              },
+            },
+          );
+        },
+      });
+    },
+    async disconnect() {
+      stopping = true;
+      await consumer.disconnect();
+      running = false;
+    },
+    isRunning: () => running,
+    assignment: () => assignment,
+  };
+}
+
+function wrapAdmin(admin: Admin): KafkaAdmin {
+  return {
+    async ensureTopics(topics) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((spec) => !existing.has(spec.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions ?? 4,
+          replicationFactor: 1,
+          configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({
+            name,
+            value,
+          })),
+        })),
+      });
+    },
+    async deleteTopics(topics) {
+      if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+    },
+    listTopics: () => admin.listTopics(),
+    async groupLag(groupId, topics) {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      const lags: PartitionLag[] = [];
+      for (const { topic, partitions } of committed) {
+        const latest = new Map(
+          (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]),
+        );
+        for (const { partition, offset } of partitions) {
+          const high = latest.get(partition) ?? '0';
+          const committedOffset = offset === '-1' ? null : offset;
+          const lag = BigInt(high) - BigInt(committedOffset ?? '0');
+          lags.push({
+            topic,
+            partition,
+            latestOffset: high,
+            committedOffset,
+            lag: (lag < 0n ? 0n : lag).toString(),
+          });
+        }
+      }
+      return lags;
+    },
+    async latestOffsets(topic) {
+      return (await admin.fetchTopicOffsets(topic)).map((p) => ({
+        partition: p.partition,
+        offset: p.high,
+      }));
+    },
+    disconnect: () => admin.disconnect(),
+  };
+}
+
+/** Creates the project's Kafka client. Nothing connects until a producer, consumer or admin is asked for. */
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const logger = options.logger.child({ component: 'kafka' });
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    logCreator: pinoLogCreator(logger),
+    retry: { initialRetryTime: 300, retries: 8 },
+  });
+  return {
+    async producer(producerOptions = {}) {
+      const producer = kafka.producer({
+        idempotent: producerOptions.idempotent ?? false,
+        allowAutoTopicCreation: false,
+        maxInFlightRequests: producerOptions.idempotent ? 1 : undefined,
+      });
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw new StreamtrainError(
+          'BROKER_UNAVAILABLE',
+          `cannot reach Kafka at ${options.brokers.join(',')}`,
+          {
+            retriable: true,
+            cause: error,
+          },
+        );
+      }
+      return wrapProducer(producer);
+    },
+    consumer(consumerOptions) {
+      const consumer = kafka.consumer({
+        groupId: consumerOptions.groupId,
+        maxBytesPerPartition: consumerOptions.maxBytesPerPartition ?? 1_048_576,
+        maxBytes: consumerOptions.maxBytes ?? 10_485_760,
+        minBytes: consumerOptions.minBytes ?? 1,
+        maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 100,
+        sessionTimeout: consumerOptions.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: consumerOptions.heartbeatIntervalMs ?? 3_000,
+        allowAutoTopicCreation: false,
+      });
+      return wrapConsumer(consumer, logger, consumerOptions.partitionsConsumedConcurrently ?? 1);
+    },
+    async admin() {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw new StreamtrainError(
+          'BROKER_UNAVAILABLE',
+          `cannot reach Kafka at ${options.brokers.join(',')}`,
+          {
+            retriable: true,
+            cause: error,
+          },
+        );
+      }
+      return wrapAdmin(admin);
+    },
+  };
+}

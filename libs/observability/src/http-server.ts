@@ -1,0 +1,34 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Health } from './health';
+
+/** Options of {@link createOpsServer}. */
+export interface OpsServerOptions {
+  registry: Registry;
+  health: Health;
+  logger: Logger;
+}
+
+/**
+ * The HTTP server every service runs: `/healthz` (liveness), `/readyz` (readiness, 503 while a
+ * dependency is down), `/metrics` (Prometheus text). Services add their own routes to the
+ * returned instance before `listen`.
+ */
+export function createOpsServer(options: OpsServerOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const report = await options.health.readiness();
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const body = await options.registry.metrics();
+    return reply.header('content-type', options.registry.contentType).send(body);
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+import pino from 'pino';
+import type { Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** The service name, on every line. */
+  service: string;
+  /** pino level. @default 'info' */
+  level?: string;
+  /** Where lines go; stdout unless given (tests pass a stream to read them back). */
+  destination?: pino.DestinationStream;
+}
+
+/**
+ * Structured JSON logs to stdout. Secrets that may appear in config or errors are redacted.
+ * Components take `logger.child({ component })`.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: options.service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['*.password', '*.AMQP_URL', '*.DATABASE_URL', 'config.*URL', 'url'],
+        censor: '[redacted]',
+      },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}

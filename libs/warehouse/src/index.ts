@@ -1,0 +1,6 @@
+export * from './pool';
+export * from './migrate';
+export * from './outbox';
+export * from './ingest-store';
+export * from './pipeline-store';
+export * from './registry-store';

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from 'pino';
+import { assertIdentifier } from './pool';
+
+/** Where the SQL migrations live, whether this runs from `src` (tests) or `dist`. */
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  databaseUrl: string;
+  schema: string;
+  logger: Logger;
+  /** @default 'up' */
+  direction?: 'up' | 'down';
+}
+
+/**
+ * Brings the warehouse schema up to date with node-pg-migrate (creating the schema if needed).
+ * Safe to run from several processes at once: node-pg-migrate holds an advisory lock.
+ */
+export async function migrate(options: MigrateOptions): Promise<string[]> {
+  const schema = assertIdentifier(options.schema);
+  const logger = options.logger.child({ component: 'migrate' });
+  const applied = await runner({
+    databaseUrl: options.databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: options.direction ?? 'up',
+    migrationsTable: 'pgmigrations',
+    schema,
+    createSchema: true,
+    count: Infinity,
+    logger: {
+      debug: (msg: string) => logger.debug(msg),
+      info: (msg: string) => logger.debug(msg),
+      warn: (msg: string) => logger.warn(msg),
+      error: (msg: string) => logger.error(msg),
+    },
+  });
+  const names = applied.map((migration) => migration.name);
+  if (names.length > 0) logger.info({ schema, applied: names }, 'migrations applied');
+  return names;
+}

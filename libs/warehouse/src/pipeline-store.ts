@@ -1,0 +1,243 @@
+import type { PoolClient, Pool } from 'pg';
+
+/** A transaction as the pipeline and trainer read it. */
+export interface StoredTransaction {
+  transactionId: string;
+  customerId: string;
+  terminalId: string;
+  amount: number;
+  eventTimeMs: number;
+}
+
+/** A label as the pipeline reads it. */
+export interface StoredLabel {
+  transactionId: string;
+  isFraud: boolean;
+  reportedAtMs: number;
+}
+
+/** The pipeline's event-time progress. */
+export interface PipelineState {
+  watermarkMs: number | null;
+  maturedUntilMs: number | null;
+}
+
+interface TransactionRow {
+  transaction_id: string;
+  customer_id: string;
+  terminal_id: string;
+  amount: number;
+  event_time: Date;
+}
+
+function toStored(row: TransactionRow): StoredTransaction {
+  return {
+    transactionId: row.transaction_id,
+    customerId: row.customer_id,
+    terminalId: row.terminal_id,
+    amount: row.amount,
+    eventTimeMs: row.event_time.getTime(),
+  };
+}
+
+type Queryable = Pool | PoolClient;
+
+/** The transactions that arrived in one ingest batch. */
+export async function readBatchTransactions(
+  db: Queryable,
+  batchId: string,
+): Promise<StoredTransaction[]> {
+  const { rows } = await db.query<TransactionRow>(
+    `SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions WHERE batch_id = $1`,
+    [batchId],
+  );
+  return rows.map(toStored);
+}
+
+/** The labels that arrived in one ingest batch. */
+export async function readBatchLabels(db: Queryable, batchId: string): Promise<StoredLabel[]> {
+  const { rows } = await db.query<{ transaction_id: string; is_fraud: boolean; reported_at: Date }>(
+    `SELECT transaction_id, is_fraud, reported_at FROM labels WHERE batch_id = $1`,
+    [batchId],
+  );
+  return rows.map((row) => ({
+    transactionId: row.transaction_id,
+    isFraud: row.is_fraud,
+    reportedAtMs: row.reported_at.getTime(),
+  }));
+}
+
+/**
+ * Every transaction of the given customers or terminals with event time in `[fromMs, toMs]`:
+ * the history point-in-time features need.
+ */
+export async function readHistory(
+  db: Queryable,
+  customerIds: readonly string[],
+  terminalIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+): Promise<StoredTransaction[]> {
+  const { rows } = await db.query<TransactionRow>(
+    `SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions
+     WHERE customer_id = ANY($1::text[]) AND event_time BETWEEN $3 AND $4
+     UNION
+     SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions
+     WHERE terminal_id = ANY($2::text[]) AND event_time BETWEEN $3 AND $4`,
+    [customerIds, terminalIds, new Date(fromMs), new Date(toMs)],
+  );
+  return rows.map(toStored);
+}
+
+/** Fraud labels of the given transactions reported at or before `knownByMs`. */
+export async function readKnownLabels(
+  db: Queryable,
+  transactionIds: readonly string[],
+  knownByMs: number,
+): Promise<StoredLabel[]> {
+  const { rows } = await db.query<{ transaction_id: string; is_fraud: boolean; reported_at: Date }>(
+    `SELECT transaction_id, is_fraud, reported_at FROM labels
+     WHERE transaction_id = ANY($1::text[]) AND reported_at <= $2`,
+    [transactionIds, new Date(knownByMs)],
+  );
+  return rows.map((row) => ({
+    transactionId: row.transaction_id,
+    isFraud: row.is_fraud,
+    reportedAtMs: row.reported_at.getTime(),
+  }));
+}
+
+/** Whether the pipeline already processed `batchId` (a redelivery). */
+export async function isPipelineBatchDone(db: Queryable, batchId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM pipeline_batches WHERE batch_id = $1', [
+    batchId,
+  ]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Locks and reads the pipeline's state row for the rest of the transaction. */
+export async function lockPipelineState(client: PoolClient): Promise<PipelineState> {
+  const { rows } = await client.query<{ watermark: Date | null; matured_until: Date | null }>(
+    'SELECT watermark, matured_until FROM pipeline_state FOR UPDATE',
+  );
+  const row = rows[0];
+  return {
+    watermarkMs: row?.watermark?.getTime() ?? null,
+    maturedUntilMs: row?.matured_until?.getTime() ?? null,
+  };
+}
+
+/** Saves the pipeline's state row. */
+export async function savePipelineState(client: PoolClient, state: PipelineState): Promise<void> {
+  await client.query('UPDATE pipeline_state SET watermark = $1, matured_until = $2', [
+    state.watermarkMs === null ? null : new Date(state.watermarkMs),
+    state.maturedUntilMs === null ? null : new Date(state.maturedUntilMs),
+  ]);
+}
+
+/** One computed feature vector. */
+export interface FeatureRecord {
+  transactionId: string;
+  eventTimeMs: number;
+  values: readonly number[];
+}
+
+/** Stores feature vectors idempotently (a recomputation replaces the stored vector). */
+export async function upsertFeatures(
+  client: PoolClient,
+  batchId: string,
+  featureSetVersion: number,
+  rows: readonly FeatureRecord[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await client.query(
+    `INSERT INTO features (transaction_id, feature_set_version, event_time, batch_id, feature_values)
+     SELECT id, $4, t, $5, string_to_array(v, ',')::double precision[]
+     FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS f(id, t, v)
+     ON CONFLICT (transaction_id) DO UPDATE
+       SET feature_values = EXCLUDED.feature_values, feature_set_version = EXCLUDED.feature_set_version,
+           computed_at = now()`,
+    [
+      rows.map((row) => row.transactionId),
+      rows.map((row) => new Date(row.eventTimeMs)),
+      rows.map((row) => row.values.join(',')),
+      featureSetVersion,
+      batchId,
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Options of {@link matureExamples}. */
+export interface MaturityWindow {
+  exampleSetId: string;
+  /** The current watermark: labels reported up to it are known. */
+  watermarkMs: number;
+  /** Transactions with event time up to this are mature (no label by now means genuine). */
+  matureBeforeMs: number;
+  /** Previous `matureBeforeMs`: the range `(previous, matureBeforeMs]` is new this time. */
+  previousMatureBeforeMs: number | null;
+  /** The ingest batch in hand: its late-arriving old transactions and new labels are included. */
+  batchId: string;
+}
+
+/**
+ * Turns transactions whose label is now known into training examples, idempotently:
+ * - newly mature transactions (event time in the new maturity range, or arrived late in this
+ *   batch with an old event time): label 1 if a fraud label was reported by the watermark, else 0;
+ * - transactions whose fraud label arrived in this batch (known early, before maturity);
+ * - an example already stored as genuine whose fraud label arrived late is corrected to 1.
+ * Only transactions with stored features become examples. Returns the number added or corrected.
+ */
+export async function matureExamples(client: PoolClient, window: MaturityWindow): Promise<number> {
+  const result = await client.query(
+    `WITH candidates AS (
+       SELECT t.transaction_id, t.event_time FROM transactions t
+       WHERE t.event_time <= $3 AND ($4::timestamptz IS NULL OR t.event_time > $4)
+       UNION
+       SELECT t.transaction_id, t.event_time FROM transactions t
+       WHERE t.batch_id = $5 AND t.event_time <= $3
+       UNION
+       SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
+       WHERE l.batch_id = $5 AND l.is_fraud AND l.reported_at <= $2
+     )
+     INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at)
+     SELECT c.transaction_id, $1,
+            CASE WHEN EXISTS (SELECT 1 FROM labels l WHERE l.transaction_id = c.transaction_id
+                                AND l.is_fraud AND l.reported_at <= $2) THEN 1 ELSE 0 END,
+            c.event_time, $2
+     FROM candidates c JOIN features f USING (transaction_id)
+     ON CONFLICT (transaction_id) DO UPDATE
+       SET label = 1, corrected = true, example_set_id = EXCLUDED.example_set_id, matured_at = EXCLUDED.matured_at
+       WHERE training_examples.label = 0 AND EXCLUDED.label = 1`,
+    [
+      window.exampleSetId,
+      new Date(window.watermarkMs),
+      new Date(window.matureBeforeMs),
+      window.previousMatureBeforeMs === null ? null : new Date(window.previousMatureBeforeMs),
+      window.batchId,
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Records that the pipeline processed `batchId`. */
+export async function recordPipelineBatch(
+  client: PoolClient,
+  batch: {
+    batchId: string;
+    featureCount: number;
+    exampleCount: number;
+    watermarkMs: number | null;
+  },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO pipeline_batches (batch_id, feature_count, example_count, watermark) VALUES ($1, $2, $3, $4)`,
+    [
+      batch.batchId,
+      batch.featureCount,
+      batch.exampleCount,
+      batch.watermarkMs === null ? null : new Date(batch.watermarkMs),
+    ],
+  );
+}

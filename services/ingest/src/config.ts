@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import {
+  amqpEnvShape,
+  booleanFlag,
+  commaList,
+  commonEnvShape,
+  integer,
+  kafkaEnvShape,
+  loadConfig,
+  warehouseEnvShape,
+} from '@streamtrain/config';
+import type { Env } from '@streamtrain/config';
+
+/** The ingest service's environment. Every option is documented with its default. */
+export const ingestEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    ...kafkaEnvShape,
+    ...amqpEnvShape,
+    ...warehouseEnvShape,
+    /** Transaction topics, comma-separated. Ignored when `INGEST_TOPIC_PATTERN` is set. @default 'tx.mobile,tx.web,tx.pos,tx.file' */
+    INGEST_TOPICS: commaList().default(['tx.mobile', 'tx.web', 'tx.pos', 'tx.file']),
+    /** A regular expression selecting transaction topics, e.g. `^tx\.(?!labels|dlq)`. */
+    INGEST_TOPIC_PATTERN: z
+      .string()
+      .refine((source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+    /** The fraud-labels topic. @default 'tx.labels' */
+    INGEST_LABELS_TOPIC: z.string().min(1).default('tx.labels'),
+    /** Where bad input goes, with its reason. @default 'tx.dlq' */
+    INGEST_DEAD_LETTER_TOPIC: z.string().min(1).default('tx.dlq'),
+    /** Consumer group; instances in one group share the partitions. @default 'streamtrain-ingest' */
+    INGEST_GROUP_ID: z.string().min(1).default('streamtrain-ingest'),
+    /** Create missing topics at start (with `INGEST_TOPIC_PARTITIONS` partitions). @default true */
+    INGEST_CREATE_TOPICS: booleanFlag().default(true),
+    /** @default 4 */
+    INGEST_TOPIC_PARTITIONS: integer(1).default(4),
+    /** Most messages in one warehouse write; a larger fetch is split. @default 5000 */
+    INGEST_BATCH_MAX_MESSAGES: integer(1).default(5_000),
+    /** Bytes fetched per partition: bounds memory however fast the topic fills. @default 1048576 */
+    INGEST_FETCH_MAX_BYTES_PER_PARTITION: integer(1024).default(1_048_576),
+    /** How long the broker may wait to fill a fetch (the batch linger). @default 100 */
+    INGEST_LINGER_MS: integer(0).default(100),
+    /** Bytes the broker gathers before answering a fetch, within the linger. @default 1 */
+    INGEST_FETCH_MIN_BYTES: integer(1).default(1),
+    /** Partitions processed at once. @default 2 */
+    INGEST_PARTITIONS_CONCURRENCY: integer(1).default(2),
+    /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
+    INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
+    /** How often consumer lag is read from the brokers for `/metrics`. @default 5000 */
+    INGEST_LAG_POLL_MS: integer(100).default(5_000),
+  })
+  .transform((env) => ({
+    ...env,
+    KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-ingest',
+  }));
+
+/** The ingest service's validated configuration. */
+export type IngestConfig = z.output<typeof ingestEnvSchema>;
+
+/** Reads the ingest config from `env`; throws one error listing every problem. */
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  return loadConfig(ingestEnvSchema, env);
+}

@@ -1,0 +1,144 @@
+import { decodeFraudLabel, decodeTransaction } from '@streamtrain/contracts';
+import type { DeadLetterReason, OffsetRange } from '@streamtrain/contracts';
+import type { LabelRecord, TransactionRecord } from '@streamtrain/warehouse';
+
+/** A message as ingest sees it: bytes and where they came from. */
+export interface SourceMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** A refused message: its original bytes and why. */
+export interface DeadLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  reason: DeadLetterReason;
+}
+
+/** One partition's messages sorted into what lands and what is dead-lettered. */
+export interface ClassifiedBatch {
+  batchId: string;
+  transactions: TransactionRecord[];
+  labels: LabelRecord[];
+  deadLetters: DeadLetter[];
+  offsets: OffsetRange[];
+}
+
+/** Options of {@link classifyMessages}. */
+export interface ClassifyOptions {
+  labelsTopic: string;
+  /** Event times later than `nowMs + maxFutureSkewMs` are refused. */
+  maxFutureSkewMs: number;
+  nowMs: number;
+  service: string;
+}
+
+/** A batch id that names its source exactly, so lineage can find the offsets again. */
+export function batchIdOf(
+  topic: string,
+  partition: number,
+  firstOffset: string,
+  lastOffset: string,
+): string {
+  return `${topic}:${partition}:${firstOffset}-${lastOffset}`;
+}
+
+/**
+ * Validates a run of consecutive messages of one partition. Never throws: each message either
+ * becomes a record to write or a dead letter with a reason.
+ */
+export function classifyMessages(
+  messages: readonly SourceMessage[],
+  options: ClassifyOptions,
+): ClassifiedBatch {
+  const first = messages[0];
+  const last = messages[messages.length - 1];
+  if (first === undefined || last === undefined) {
+    return { batchId: '', transactions: [], labels: [], deadLetters: [], offsets: [] };
+  }
+  const transactions: TransactionRecord[] = [];
+  const labels: LabelRecord[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const latestAllowedMs = options.nowMs + options.maxFutureSkewMs;
+  const failedAt = new Date(options.nowMs).toISOString();
+  const refuse = (message: SourceMessage, code: string, reason: string): void => {
+    deadLetters.push({
+      key: message.key,
+      value: message.value,
+      reason: {
+        code,
+        reason,
+        sourceTopic: message.topic,
+        sourcePartition: message.partition,
+        sourceOffset: message.offset,
+        failedAt,
+        service: options.service,
+      },
+    });
+  };
+  for (const message of messages) {
+    const source = {
+      sourceTopic: message.topic,
+      sourcePartition: message.partition,
+      sourceOffset: message.offset,
+    };
+    if (message.topic === options.labelsTopic) {
+      const decoded = decodeFraudLabel(message.value);
+      if (!decoded.ok) {
+        refuse(message, decoded.code, decoded.reason);
+      } else if (Date.parse(decoded.value.reportedAt) > latestAllowedMs) {
+        refuse(
+          message,
+          'INGEST_EVENT_TIME_IN_FUTURE',
+          `label: reportedAt ${decoded.value.reportedAt} is in the future`,
+        );
+      } else {
+        labels.push({
+          ...source,
+          transactionId: decoded.value.transactionId,
+          isFraud: decoded.value.isFraud,
+          reportedAt: decoded.value.reportedAt,
+        });
+      }
+      continue;
+    }
+    const decoded = decodeTransaction(message.value);
+    if (!decoded.ok) {
+      refuse(message, decoded.code, decoded.reason);
+    } else if (Date.parse(decoded.value.eventTime) > latestAllowedMs) {
+      refuse(
+        message,
+        'INGEST_EVENT_TIME_IN_FUTURE',
+        `transaction: eventTime ${decoded.value.eventTime} is in the future`,
+      );
+    } else {
+      const tx = decoded.value;
+      transactions.push({
+        ...source,
+        transactionId: tx.transactionId,
+        customerId: tx.customerId,
+        terminalId: tx.terminalId,
+        amount: tx.amount,
+        eventTime: tx.eventTime,
+        channel: tx.channel,
+      });
+    }
+  }
+  return {
+    batchId: batchIdOf(first.topic, first.partition, first.offset, last.offset),
+    transactions,
+    labels,
+    deadLetters,
+    offsets: [
+      {
+        topic: first.topic,
+        partition: first.partition,
+        firstOffset: first.offset,
+        lastOffset: last.offset,
+      },
+    ],
+  };
+}

@@ -1,0 +1,174 @@
+import { connectAmqp } from '@streamtrain/amqp';
+import type { AmqpClient } from '@streamtrain/amqp';
+import { createKafkaClient } from '@streamtrain/kafka';
+import type { KafkaAdmin, KafkaConsumer, KafkaProducer } from '@streamtrain/kafka';
+import {
+  Health,
+  createMetricsRegistry,
+  createOpsServer,
+  once,
+  runShutdownSteps,
+} from '@streamtrain/observability';
+import type { Logger, Service } from '@streamtrain/observability';
+import { OutboxRelay, createPool, migrate, ping } from '@streamtrain/warehouse';
+import type { IngestConfig } from './config';
+import { createIngestMetrics } from './adapters/ingest-metrics';
+import { startLagMonitor } from './adapters/lag-monitor';
+import { createArrivalHandler } from './entry-points/arrival-handler';
+
+/** The ingest service with the port it listens on once started. */
+export interface IngestService extends Service {
+  /** The HTTP port of `/healthz`, `/readyz`, `/metrics` (known after `start`). */
+  port(): number;
+}
+
+/**
+ * Kafka (transaction and label topics) → validation → warehouse (idempotent) → outbox →
+ * RabbitMQ `batch.arrived`. Bad input goes to the dead-letter topic.
+ */
+export function createIngestService(
+  config: IngestConfig,
+  logger: Logger,
+  onFatal: (error: Error) => void,
+): IngestService {
+  const registry = createMetricsRegistry('ingest');
+  const metrics = createIngestMetrics(registry);
+  const health = new Health();
+  const http = createOpsServer({ registry, health, logger });
+  const pool = createPool({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.WAREHOUSE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+    logger,
+    onPoolError: () => metrics.poolErrors.inc(),
+  });
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    logger,
+  });
+  const pattern =
+    config.INGEST_TOPIC_PATTERN === undefined ? undefined : new RegExp(config.INGEST_TOPIC_PATTERN);
+  let amqp: AmqpClient | undefined;
+  let relay: OutboxRelay | undefined;
+  let producer: KafkaProducer | undefined;
+  let admin: KafkaAdmin | undefined;
+  let consumer: KafkaConsumer | undefined;
+  let stopLag: (() => Promise<void>) | undefined;
+  let listeningPort = 0;
+
+  const subscribedTopics = async (): Promise<string[]> => {
+    if (pattern === undefined) return [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC];
+    const all = (await admin?.listTopics()) ?? [];
+    return [...all.filter((topic) => pattern.test(topic)), config.INGEST_LABELS_TOPIC];
+  };
+
+  const stop = once(async () => {
+    health.markShuttingDown();
+    const errors = await runShutdownSteps(
+      [
+        { name: 'stop fetching and finish the batch in hand', run: () => consumer?.disconnect() },
+        { name: 'stop lag monitor', run: () => stopLag?.() },
+        {
+          name: 'publish pending outbox events',
+          run: async () => {
+            await relay?.stop();
+            if (amqp?.isConnected()) await relay?.drain();
+          },
+        },
+        { name: 'close dead-letter producer', run: () => producer?.disconnect() },
+        { name: 'close Kafka admin', run: () => admin?.disconnect() },
+        { name: 'close RabbitMQ', run: () => amqp?.close() },
+        { name: 'close warehouse pool', run: () => pool.end() },
+        { name: 'close HTTP', run: () => http.close() },
+      ],
+      logger,
+    );
+    if (errors.length > 0)
+      throw new AggregateError(errors, `${errors.length} shutdown step(s) failed`);
+  });
+
+  return {
+    port: () => listeningPort,
+    async start() {
+      await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
+      amqp = await connectAmqp({
+        url: config.AMQP_URL,
+        exchange: config.AMQP_EXCHANGE,
+        logger,
+        onFatal,
+      });
+      const amqpClient = amqp;
+      relay = new OutboxRelay({
+        pool,
+        table: 'ingest_outbox',
+        logger,
+        publish: (event) =>
+          amqpClient.publish({
+            routingKey: event.routingKey,
+            messageId: event.eventId,
+            body: event.payload,
+          }),
+        onPublished: (count) => metrics.outboxPublished.inc(count),
+        onError: () => metrics.outboxErrors.inc(),
+      });
+      admin = await kafka.admin();
+      if (config.INGEST_CREATE_TOPICS) {
+        await admin.ensureTopics(
+          [
+            ...(pattern === undefined ? config.INGEST_TOPICS : []),
+            config.INGEST_LABELS_TOPIC,
+            config.INGEST_DEAD_LETTER_TOPIC,
+          ].map((topic) => ({ topic, partitions: config.INGEST_TOPIC_PARTITIONS })),
+        );
+      }
+      producer = await kafka.producer();
+      consumer = kafka.consumer({
+        groupId: config.INGEST_GROUP_ID,
+        maxBytesPerPartition: config.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
+        maxBytes: config.INGEST_FETCH_MAX_BYTES_PER_PARTITION * 8,
+        minBytes: config.INGEST_FETCH_MIN_BYTES,
+        maxWaitTimeMs: config.INGEST_LINGER_MS,
+        partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENCY,
+      });
+      const running = consumer;
+      health.register('kafka', () => running.isRunning());
+      health.register('warehouse', () => ping(pool));
+      health.register('rabbitmq', () => amqpClient.isConnected());
+      const handler = createArrivalHandler({
+        pool,
+        deadLetterProducer: producer,
+        deadLetterTopic: config.INGEST_DEAD_LETTER_TOPIC,
+        labelsTopic: config.INGEST_LABELS_TOPIC,
+        maxBatchMessages: config.INGEST_BATCH_MAX_MESSAGES,
+        maxFutureSkewMs: config.INGEST_MAX_FUTURE_SKEW_MS,
+        metrics,
+        logger: logger.child({ component: 'arrival-handler' }),
+        onEventEnqueued: () => relay?.wake(),
+      });
+      relay.start();
+      await running.run({
+        topics:
+          pattern === undefined
+            ? [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC]
+            : [pattern, config.INGEST_LABELS_TOPIC],
+        handler,
+        onFatal,
+      });
+      stopLag = startLagMonitor({
+        admin,
+        groupId: config.INGEST_GROUP_ID,
+        topics: subscribedTopics,
+        metrics: metrics.lag,
+        intervalMs: config.INGEST_LAG_POLL_MS,
+        logger,
+      });
+      await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+      const address = http.server.address();
+      listeningPort =
+        typeof address === 'object' && address !== null ? address.port : config.HTTP_PORT;
+      logger.info({ port: listeningPort, groupId: config.INGEST_GROUP_ID }, 'ingest running');
+    },
+    stop,
+  };
+}
