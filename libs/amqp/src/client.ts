@@ -295,3 +295,56 @@ export async function connectAmqp(options: AmqpOptions): Promise<AmqpClient> {
     },
   };
 }
+
+/**
+ * Deletes an exchange, its dead-letter exchange and the topology queues named after it. For
+ * test isolation: each test runs on its own exchange and removes it afterwards.
+ */
+export async function deleteTopology(url: string, exchange: string): Promise<void> {
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const dlx = `${exchange}.dlx`;
+    for (const { queue } of Object.values(topologyOf(exchange))) await channel.deleteQueue(queue);
+    await channel.deleteQueue(deadLetterQueueName(dlx));
+    await channel.deleteExchange(exchange);
+    await channel.deleteExchange(dlx);
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Reads (and acknowledges) up to `max` messages waiting in `queue`, without a consumer. */
+export async function drainQueue(
+  url: string,
+  queue: string,
+  max = 1_000,
+): Promise<
+  { routingKey: string; content: Buffer; headers: Record<string, unknown>; messageId?: string }[]
+> {
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const messages: {
+      routingKey: string;
+      content: Buffer;
+      headers: Record<string, unknown>;
+      messageId?: string;
+    }[] = [];
+    for (let i = 0; i < max; i += 1) {
+      const message = await channel.get(queue, { noAck: true });
+      if (message === false) break;
+      messages.push({
+        routingKey: message.fields.routingKey,
+        content: message.content,
+        headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+        messageId: message.properties.messageId as string | undefined,
+      });
+    }
+    await channel.close();
+    return messages;
+  } finally {
+    await connection.close();
+  }
+}

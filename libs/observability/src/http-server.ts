@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Health } from './health';
@@ -17,9 +17,11 @@ export interface OpsServerOptions {
  * returned instance before `listen`.
  */
 export function createOpsServer(options: OpsServerOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+  // Request logging is off: probes and scrapes every few seconds would drown the service's logs.
+  const app: FastifyInstance = Fastify({ logger: false });
+  app.setErrorHandler((error, _request, reply) => {
+    options.logger.error({ err: error, component: 'http' }, 'HTTP handler failed');
+    return reply.code(500).send({ error: 'internal error' });
   });
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

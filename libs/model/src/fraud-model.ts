@@ -1,0 +1,370 @@
+import * as tf from '@tensorflow/tfjs';
+import { averagePrecision, rocAuc } from '@streamtrain/metrics';
+import {
+  decodeArtifact,
+  encodeWeights,
+  invalidArtifactError,
+  MODEL_ARTIFACT_FORMAT,
+} from './artifact';
+import type { ModelArtifact, WeightSpec } from './artifact';
+import { toDenseMatrix, toLabels } from './feature-matrix';
+import type { FeatureMatrix } from './feature-matrix';
+import type { ModelMetrics } from './gate';
+import { RunningNormalizer } from './normalizer';
+import { seededRandom, shuffleInPlace } from './seeded-random';
+
+/** Options of {@link FraudModel.create}. */
+export interface FraudModelOptions {
+  /** Units of each hidden ReLU layer. @default [32, 16] */
+  hiddenUnits?: readonly number[];
+  /** Adam's learning rate. @default 0.001 */
+  learningRate?: number;
+  /** Seeds the weight initialisers: the same seed builds the same model. @default 42 */
+  seed?: number;
+}
+
+/** Options of {@link FraudModel.train}. */
+export interface TrainOptions {
+  /** Passes over the examples. @default 2 */
+  epochs?: number;
+  /** Examples per gradient step. @default 256 */
+  batchSize?: number;
+  /**
+   * Loss weight of a fraudulent example relative to a genuine one. With ~0.8% fraud, a value near
+   * the negative/positive ratio keeps the positives from being drowned out. @default 1
+   */
+  positiveWeight?: number;
+  /**
+   * Seeds the shuffle of each epoch. Defaults to the model's `trainedSamples`, so a replay of the
+   * same batches in the same order trains the same model.
+   */
+  shuffleSeed?: number;
+}
+
+/** What one {@link FraudModel.train} call did. */
+export interface TrainResult {
+  /** Class-weighted binary cross-entropy, averaged over the examples of the last epoch. */
+  loss: number;
+  /** Examples trained on (per epoch). */
+  samples: number;
+  /** Wall time of the call. */
+  seconds: number;
+}
+
+const DEFAULT_HIDDEN_UNITS: readonly number[] = [32, 16];
+const DEFAULT_LEARNING_RATE = 0.001;
+const DEFAULT_SEED = 42;
+// Keras's epsilon: log(0) would make the loss and its gradient infinite.
+const PROBABILITY_EPSILON = 1e-7;
+const PREDICT_BATCH_SIZE = 4096;
+
+function assertPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+}
+
+function buildNetwork(
+  inputSize: number,
+  hiddenUnits: readonly number[],
+  seed: number,
+): tf.Sequential {
+  // tfjs treats an initialiser seed of 0 as "no seed" and falls back to Math.random, so layer
+  // seeds are drawn from a PRNG and kept strictly positive.
+  const random = seededRandom(seed);
+  const layerSeed = (): number => 1 + Math.floor(random() * 0x7ffffffe);
+  // Fixed layer names keep weight names, and so artifacts, identical across processes.
+  const network = tf.sequential({ name: 'fraud_model' });
+  hiddenUnits.forEach((units, i) => {
+    network.add(
+      tf.layers.dense({
+        name: `hidden_${i + 1}`,
+        units,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: layerSeed() }),
+        ...(i === 0 ? { inputShape: [inputSize] } : {}),
+      }),
+    );
+  });
+  network.add(
+    tf.layers.dense({
+      name: 'output',
+      units: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed() }),
+      ...(hiddenUnits.length === 0 ? { inputShape: [inputSize] } : {}),
+    }),
+  );
+  return network;
+}
+
+function weightedBinaryCrossEntropy(
+  probabilities: tf.Tensor,
+  labels: tf.Tensor,
+  positiveWeight: number,
+): tf.Scalar {
+  const p = tf.clipByValue(probabilities, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
+  const perExample = tf.neg(
+    tf.add(tf.mul(labels, tf.log(p)), tf.mul(tf.sub(1, labels), tf.log(tf.sub(1, p)))),
+  );
+  // weight = 1 for genuine, positiveWeight for fraud; the mean stays over examples, as Keras's
+  // class_weight does, so the loss scale does not depend on the class mix of a batch.
+  const weights = tf.add(tf.mul(labels, positiveWeight - 1), 1);
+  return tf.mean(tf.mul(perExample, weights));
+}
+
+/** Lets heartbeats and consumers on the same event loop run between training steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The fraud classifier: a small feed-forward network over tabular features (Dense ReLU layers, a
+ * sigmoid output) trained with Adam on class-weighted binary cross-entropy, with input
+ * standardisation whose running statistics travel inside the artifact.
+ *
+ * Runs on whichever backend {@link loadBackend} selected; call that first. Training is
+ * incremental: each {@link FraudModel.train} call continues from the current weights.
+ */
+export class FraudModel {
+  private disposed = false;
+
+  private constructor(
+    /** Feature order the model expects. */
+    readonly featureNames: readonly string[],
+    private readonly network: tf.LayersModel,
+    private readonly normalizer: RunningNormalizer,
+    private readonly optimizer: tf.Optimizer,
+    private readonly learningRate: number,
+    private samplesSeen: number,
+  ) {}
+
+  /** Builds an untrained model for `featureNames`, in that order. */
+  static create(featureNames: readonly string[], options: FraudModelOptions = {}): FraudModel {
+    const hiddenUnits = options.hiddenUnits ?? DEFAULT_HIDDEN_UNITS;
+    const learningRate = options.learningRate ?? DEFAULT_LEARNING_RATE;
+    const seed = options.seed ?? DEFAULT_SEED;
+    if (featureNames.length === 0 || new Set(featureNames).size !== featureNames.length) {
+      throw new RangeError('featureNames must be non-empty and unique');
+    }
+    hiddenUnits.forEach((units, i) => assertPositiveInteger(`hiddenUnits[${i}]`, units));
+    if (!(learningRate > 0 && Number.isFinite(learningRate))) {
+      throw new RangeError(`learningRate must be a positive number, got ${learningRate}`);
+    }
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+    const names = [...featureNames];
+    return new FraudModel(
+      names,
+      buildNetwork(names.length, hiddenUnits, seed),
+      new RunningNormalizer(names),
+      tf.train.adam(learningRate),
+      learningRate,
+      0,
+    );
+  }
+
+  /**
+   * Rebuilds a model from a {@link ModelArtifact}. Takes `unknown` because artifacts come back
+   * from the registry as untyped JSON; the value is validated before use.
+   * Adam's moment estimates are not stored, so they restart after a reload: the first steps then
+   * move each weight by about the learning rate.
+   *
+   * @throws StreamtrainError `MODEL_ARTIFACT_INVALID` with the reason when the artifact does not
+   *   validate or its topology and weights do not load.
+   */
+  static async fromArtifact(artifact: unknown): Promise<FraudModel> {
+    const decoded = decodeArtifact(artifact);
+    const { featureNames, normalizer, trainedSamples, learningRate } = decoded.artifact;
+    let network: tf.LayersModel;
+    try {
+      network = await tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: decoded.artifact.topology,
+          weightSpecs: decoded.artifact.weightSpecs,
+          weightData: decoded.weightData,
+        }),
+      );
+    } catch (error) {
+      throw invalidArtifactError(
+        `topology and weights do not load: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      );
+    }
+    const input = network.inputs[0]?.shape;
+    const output = network.outputs[0]?.shape;
+    if (
+      network.inputs.length !== 1 ||
+      network.outputs.length !== 1 ||
+      input?.length !== 2 ||
+      input[1] !== featureNames.length ||
+      output?.length !== 2 ||
+      output[1] !== 1
+    ) {
+      network.dispose();
+      throw invalidArtifactError(
+        `network maps ${JSON.stringify(input)} to ${JSON.stringify(output)}, expected ` +
+          `[null, ${featureNames.length}] to [null, 1]`,
+      );
+    }
+    return new FraudModel(
+      featureNames,
+      network,
+      new RunningNormalizer(featureNames, normalizer),
+      tf.train.adam(learningRate),
+      learningRate,
+      trainedSamples,
+    );
+  }
+
+  /** Examples trained on over the model's life (per epoch, so 2 epochs of 100 count 100). */
+  get trainedSamples(): number {
+    return this.samplesSeen;
+  }
+
+  /**
+   * Continues training on `x` (rows in {@link FraudModel.featureNames} order) and 0/1 labels `y`.
+   * The input statistics absorb this batch first, then the network trains on the standardised rows.
+   *
+   * @throws RangeError for an empty batch, mismatched shapes, non-finite features or labels other
+   *   than 0 and 1.
+   */
+  async train(
+    x: FeatureMatrix,
+    y: ArrayLike<number>,
+    options: TrainOptions = {},
+  ): Promise<TrainResult> {
+    this.assertUsable();
+    const started = performance.now();
+    const epochs = options.epochs ?? 2;
+    const batchSize = options.batchSize ?? 256;
+    const positiveWeight = options.positiveWeight ?? 1;
+    assertPositiveInteger('epochs', epochs);
+    assertPositiveInteger('batchSize', batchSize);
+    if (!(positiveWeight > 0 && Number.isFinite(positiveWeight))) {
+      throw new RangeError(`positiveWeight must be a positive number, got ${positiveWeight}`);
+    }
+    const matrix = toDenseMatrix(x, this.featureNames.length);
+    const labels = toLabels(y, matrix.rows);
+    if (matrix.rows === 0) throw new RangeError('cannot train on zero examples');
+
+    this.normalizer.update(matrix);
+    const inputs = this.normalizer.standardize(matrix);
+    const { rows, columns } = matrix;
+    const random = seededRandom(options.shuffleSeed ?? this.samplesSeen);
+    const order = Uint32Array.from({ length: rows }, (_, i) => i);
+    const variables = this.network.trainableWeights.map((weight) => weight.read() as tf.Variable);
+    const xBatch = new Float32Array(batchSize * columns);
+    const yBatch = new Float32Array(batchSize);
+
+    let epochLoss = 0;
+    for (let epoch = 0; epoch < epochs; epoch += 1) {
+      shuffleInPlace(order, random);
+      epochLoss = 0;
+      for (let start = 0; start < rows; start += batchSize) {
+        const size = Math.min(batchSize, rows - start);
+        for (let b = 0; b < size; b += 1) {
+          const row = order[start + b] as number;
+          xBatch.set(inputs.subarray(row * columns, (row + 1) * columns), b * columns);
+          yBatch[b] = labels[row] as number;
+        }
+        const cost = tf.tidy(() => {
+          const xs = tf.tensor2d(xBatch.subarray(0, size * columns), [size, columns]);
+          const ys = tf.tensor2d(yBatch.subarray(0, size), [size, 1]);
+          return this.optimizer.minimize(
+            () =>
+              weightedBinaryCrossEntropy(
+                this.network.apply(xs, { training: true }) as tf.Tensor,
+                ys,
+                positiveWeight,
+              ),
+            true,
+            variables,
+          ) as tf.Scalar;
+        });
+        epochLoss += (cost.dataSync()[0] as number) * size;
+        cost.dispose();
+        await yieldToEventLoop();
+      }
+    }
+    this.samplesSeen += rows;
+    return {
+      loss: epochLoss / rows,
+      samples: rows,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** Fraud probabilities for the rows of `x`, in row order. */
+  predict(x: FeatureMatrix): Float32Array {
+    this.assertUsable();
+    const matrix = toDenseMatrix(x, this.featureNames.length);
+    if (matrix.rows === 0) return new Float32Array(0);
+    const inputs = this.normalizer.standardize(matrix);
+    const output = tf.tidy(
+      () =>
+        this.network.predict(tf.tensor2d(inputs, [matrix.rows, matrix.columns]), {
+          batchSize: PREDICT_BATCH_SIZE,
+        }) as tf.Tensor,
+    );
+    try {
+      // Copy: some backends hand back their own storage, which must not outlive the tensor.
+      return Float32Array.from(output.dataSync());
+    } finally {
+      output.dispose();
+    }
+  }
+
+  /** Scores `x` and measures the ranking against 0/1 labels `y` (a holdout, for the gate). */
+  evaluate(x: FeatureMatrix, y: ArrayLike<number>): ModelMetrics {
+    const scores = this.predict(x);
+    const labels = toLabels(y, scores.length);
+    return {
+      auc: rocAuc(scores, labels),
+      averagePrecision: averagePrecision(scores, labels),
+      examples: labels.length,
+      positives: labels.reduce((sum, label) => sum + label, 0),
+    };
+  }
+
+  /** Serialises the model, weights and input statistics into a JSON-safe {@link ModelArtifact}. */
+  async toArtifact(): Promise<ModelArtifact> {
+    this.assertUsable();
+    let saved: tf.io.ModelArtifacts | undefined;
+    await this.network.save(
+      tf.io.withSaveHandler((artifacts) => {
+        saved = artifacts;
+        return Promise.resolve({
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+        });
+      }),
+    );
+    if (saved?.weightData === undefined || saved.weightSpecs === undefined) {
+      throw new Error('tfjs saved the model without weights');
+    }
+    return {
+      format: MODEL_ARTIFACT_FORMAT,
+      featureNames: [...this.featureNames],
+      topology: saved.modelTopology as Record<string, unknown>,
+      weightSpecs: saved.weightSpecs as WeightSpec[],
+      weightsBase64: encodeWeights(tf.io.CompositeArrayBuffer.join(saved.weightData)),
+      normalizer: this.normalizer.toState(),
+      trainedSamples: this.samplesSeen,
+      learningRate: this.learningRate,
+    };
+  }
+
+  /** An independent copy (weights and statistics; fresh optimizer state), e.g. a candidate. */
+  async clone(): Promise<FraudModel> {
+    return FraudModel.fromArtifact(await this.toArtifact());
+  }
+
+  /** Frees the weights and optimizer state. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.network.dispose();
+    this.optimizer.dispose();
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new Error('FraudModel used after dispose()');
+  }
+}

@@ -1,0 +1,172 @@
+import { connectAmqp } from '@streamtrain/amqp';
+import type { AmqpClient, IncomingEvent, Verdict } from '@streamtrain/amqp';
+import {
+  Counter,
+  Health,
+  createOpsServer,
+  once,
+  runShutdownSteps,
+} from '@streamtrain/observability';
+import type { Logger, Registry, Service, ShutdownStep } from '@streamtrain/observability';
+import { OutboxRelay, createPool, migrate, ping } from '@streamtrain/warehouse';
+import type { OutboxTable, Pool } from '@streamtrain/warehouse';
+import type { FastifyInstance } from 'fastify';
+
+/** What the consumer of an event service is given to build its handler. */
+export interface EventServiceContext {
+  pool: Pool;
+  amqp: AmqpClient;
+  /** Publishes newly enqueued outbox events now rather than at the next poll. */
+  wakeRelay: () => void;
+  http: FastifyInstance;
+}
+
+/** Options of {@link createEventService}. */
+export interface EventServiceOptions {
+  name: string;
+  logger: Logger;
+  registry: Registry;
+  onFatal: (error: Error) => void;
+  databaseUrl: string;
+  schema: string;
+  poolSize: number;
+  amqpUrl: string;
+  exchange: string;
+  prefetch: number;
+  httpPort: number;
+  httpHost: string;
+  outboxTable: OutboxTable;
+  /** The queue to consume (declared by the shared topology) and how. */
+  consume: (context: EventServiceContext) => Promise<{
+    queue: string;
+    routingKeys: readonly string[];
+    handler: (event: IncomingEvent) => Promise<Verdict>;
+  }>;
+  /** Extra steps run first on stop (e.g. finish a training run). */
+  beforeStop?: ShutdownStep[];
+}
+
+/** A running event service. */
+export interface EventService extends Service {
+  port(): number;
+  /** The warehouse pool, once started. */
+  pool: Pool;
+}
+
+/**
+ * The shape shared by the RabbitMQ-driven services (pipeline, trainer): migrate the warehouse,
+ * connect RabbitMQ, relay the service's outbox, consume one queue, serve health and metrics,
+ * and stop in order (stop intake → finish deliveries in hand → publish the outbox → close).
+ */
+export function createEventService(options: EventServiceOptions): EventService {
+  const { logger } = options;
+  const health = new Health();
+  const http = createOpsServer({ registry: options.registry, health, logger });
+  const outboxPublished = new Counter({
+    name: 'streamtrain_outbox_published_total',
+    help: 'Outbox events published with a broker confirm.',
+    registers: [options.registry],
+  });
+  const outboxErrors = new Counter({
+    name: 'streamtrain_outbox_errors_total',
+    help: 'Outbox relay rounds that failed (retried).',
+    registers: [options.registry],
+  });
+  const deliveries = new Counter({
+    name: `streamtrain_${options.name}_deliveries_total`,
+    help: 'RabbitMQ deliveries by outcome (ack, dead-letter, retry).',
+    labelNames: ['outcome'],
+    registers: [options.registry],
+  });
+  const poolErrors = new Counter({
+    name: 'streamtrain_warehouse_pool_errors_total',
+    help: 'Errors raised by idle warehouse connections.',
+    registers: [options.registry],
+  });
+  const pool = createPool({
+    databaseUrl: options.databaseUrl,
+    schema: options.schema,
+    poolSize: options.poolSize,
+    logger,
+    onPoolError: () => poolErrors.inc(),
+  });
+  let amqp: AmqpClient | undefined;
+  let relay: OutboxRelay | undefined;
+  let cancelConsumer: (() => Promise<void>) | undefined;
+  let listeningPort = 0;
+
+  const stop = once(async () => {
+    health.markShuttingDown();
+    const errors = await runShutdownSteps(
+      [
+        { name: 'stop consuming and finish deliveries in hand', run: () => cancelConsumer?.() },
+        ...(options.beforeStop ?? []),
+        {
+          name: 'publish pending outbox events',
+          run: async () => {
+            await relay?.stop();
+            if (amqp?.isConnected()) await relay?.drain();
+          },
+        },
+        { name: 'close RabbitMQ', run: () => amqp?.close() },
+        { name: 'close warehouse pool', run: () => pool.end() },
+        { name: 'close HTTP', run: () => http.close() },
+      ],
+      logger,
+    );
+    if (errors.length > 0)
+      throw new AggregateError(errors, `${errors.length} shutdown step(s) failed`);
+  });
+
+  return {
+    pool,
+    port: () => listeningPort,
+    async start() {
+      await migrate({ databaseUrl: options.databaseUrl, schema: options.schema, logger });
+      const client = await connectAmqp({
+        url: options.amqpUrl,
+        exchange: options.exchange,
+        logger,
+        onFatal: options.onFatal,
+      });
+      amqp = client;
+      relay = new OutboxRelay({
+        pool,
+        table: options.outboxTable,
+        logger,
+        publish: (event) =>
+          client.publish({
+            routingKey: event.routingKey,
+            messageId: event.eventId,
+            body: event.payload,
+          }),
+        onPublished: (count) => outboxPublished.inc(count),
+        onError: () => outboxErrors.inc(),
+      });
+      const activeRelay = relay;
+      health.register('warehouse', () => ping(pool));
+      health.register('rabbitmq', () => client.isConnected());
+      const consumer = await options.consume({
+        pool,
+        amqp: client,
+        wakeRelay: () => activeRelay.wake(),
+        http,
+      });
+      relay.start();
+      const handle = await client.consume({
+        queue: consumer.queue,
+        routingKeys: consumer.routingKeys,
+        prefetch: options.prefetch,
+        handler: consumer.handler,
+        onOutcome: (outcome) => deliveries.inc({ outcome }),
+      });
+      cancelConsumer = () => handle.cancel();
+      await http.listen({ port: options.httpPort, host: options.httpHost });
+      const address = http.server.address();
+      listeningPort =
+        typeof address === 'object' && address !== null ? address.port : options.httpPort;
+      logger.info({ port: listeningPort, queue: consumer.queue }, `${options.name} running`);
+    },
+    stop,
+  };
+}

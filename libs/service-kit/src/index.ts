@@ -1,0 +1,2 @@
+export * from './event-service';
+export * from './main-wrapper';

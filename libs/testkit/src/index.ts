@@ -1,0 +1,3 @@
+export * from './servers';
+export * from './wait-for';
+export * from './isolation';

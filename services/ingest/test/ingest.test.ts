@@ -1,0 +1,201 @@
+import { drainQueue, topologyOf } from '@streamtrain/amqp';
+import { BatchArrivedV1, DEAD_LETTER_HEADERS } from '@streamtrain/contracts';
+import type { KafkaProducer } from '@streamtrain/kafka';
+import {
+  createTestSchema,
+  createTestTopics,
+  readMessages,
+  removeTestExchange,
+  testLogger,
+  testServers,
+  uniqueExchange,
+  uniqueName,
+  waitFor,
+} from '@streamtrain/testkit';
+import type { TestSchema, TestTopics } from '@streamtrain/testkit';
+import { loadIngestConfig } from '../src/config';
+import { createIngestService } from '../src/service';
+import type { IngestService } from '../src/service';
+
+jest.setTimeout(60_000);
+
+function transaction(id: string, overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    schemaVersion: 1,
+    transactionId: id,
+    customerId: 'c1',
+    terminalId: 'm1',
+    amount: 42.5,
+    eventTime: '2018-04-01T10:00:00.000Z',
+    channel: 'web',
+    ...overrides,
+  });
+}
+
+describe('ingest service', () => {
+  let schema: TestSchema;
+  let topics: TestTopics;
+  let exchange: string;
+  let service: IngestService;
+  let producer: KafkaProducer;
+
+  beforeEach(async () => {
+    schema = createTestSchema();
+    topics = await createTestTopics(['tx.web', 'tx.pos', 'tx.labels', 'tx.dlq']);
+    exchange = uniqueExchange();
+    const servers = testServers();
+    const config = loadIngestConfig({
+      AMQP_URL: servers.amqpUrl,
+      AMQP_EXCHANGE: exchange,
+      DATABASE_URL: servers.databaseUrl,
+      WAREHOUSE_SCHEMA: schema.schema,
+      KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      HTTP_PORT: '0',
+      INGEST_TOPICS: `${topics.names['tx.web']},${topics.names['tx.pos']}`,
+      INGEST_LABELS_TOPIC: topics.names['tx.labels'],
+      INGEST_DEAD_LETTER_TOPIC: topics.names['tx.dlq'],
+      INGEST_GROUP_ID: uniqueName('ingest'),
+      INGEST_LAG_POLL_MS: '200',
+      LOG_LEVEL: 'silent',
+    });
+    service = createIngestService(config, testLogger, (error) => {
+      throw error;
+    });
+    await service.start();
+    producer = await topics.kafka.producer();
+  });
+
+  afterEach(async () => {
+    await producer.disconnect();
+    await service.stop();
+    await topics.remove();
+    await removeTestExchange(exchange);
+    await schema.drop();
+  });
+
+  const count = async (table: string): Promise<number> =>
+    Number(
+      (await schema.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n,
+    );
+
+  it('when transactions and labels arrive on several topics, then each lands once and its batch is announced', async () => {
+    await producer.send(topics.names['tx.web'] as string, [
+      { key: 'c1', value: transaction('t1') },
+      { key: 'c1', value: transaction('t2') },
+    ]);
+    await producer.send(topics.names['tx.pos'] as string, [
+      { key: 'c2', value: transaction('t3', { channel: 'pos' }) },
+    ]);
+    await producer.send(topics.names['tx.labels'] as string, [
+      {
+        key: 'c1',
+        value: JSON.stringify({
+          schemaVersion: 1,
+          transactionId: 't1',
+          isFraud: true,
+          reportedAt: '2018-04-03T00:00:00Z',
+        }),
+      },
+    ]);
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 3,
+      { description: '3 transactions' },
+    );
+    await waitFor(
+      () => count('labels'),
+      (n) => n === 1,
+      { description: '1 label' },
+    );
+    await waitFor(
+      () => count('ingest_outbox WHERE published_at IS NOT NULL'),
+      (n) => n >= 2,
+      { description: 'arrival events published' },
+    );
+    const events = (
+      await drainQueue(testServers().amqpUrl, topologyOf(exchange).pipeline.queue)
+    ).map((message) => BatchArrivedV1.parse(JSON.parse(message.content.toString())));
+    const announced = events.reduce(
+      (sum, event) => sum + event.transactionCount + event.labelCount,
+      0,
+    );
+    expect(announced).toBe(4);
+    for (const event of events) expect(event.offsets.length).toBe(1);
+  });
+
+  it('when a malformed message arrives, then it is dead-lettered with its reason and the next message still lands', async () => {
+    const web = topics.names['tx.web'] as string;
+    await producer.send(web, [
+      { key: 'c1', value: 'not json', partition: 0 },
+      { key: 'c1', value: transaction('t-neg', { amount: -5 }), partition: 0 },
+      { key: 'c1', value: transaction('t-ok'), partition: 0 },
+    ]);
+    const letters = await readMessages(topics.kafka, topics.names['tx.dlq'] as string, 2);
+    const byOffset = new Map(
+      letters.map((letter) => [letter.headers[DEAD_LETTER_HEADERS.sourceOffset], letter]),
+    );
+    expect(byOffset.get('0')?.value?.toString()).toBe('not json');
+    expect(byOffset.get('0')?.headers[DEAD_LETTER_HEADERS.code]).toBe('CONTRACT_INVALID_JSON');
+    expect(byOffset.get('1')?.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/amount/);
+    expect(byOffset.get('1')?.headers[DEAD_LETTER_HEADERS.sourceTopic]).toBe(web);
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 1,
+      { description: 'the valid transaction' },
+    );
+    const metrics = await fetch(`http://127.0.0.1:${service.port()}/metrics`).then((response) =>
+      response.text(),
+    );
+    expect(metrics).toMatch(
+      /streamtrain_ingest_dead_letters_total\{[^}]*code="CONTRACT_INVALID_JSON"[^}]*\} 1/,
+    );
+  });
+
+  it('when the same transactions are delivered again, then no row is written twice and nothing new is announced', async () => {
+    const web = topics.names['tx.web'] as string;
+    const messages = ['a', 'b', 'c'].map((id) => ({
+      key: 'c1',
+      value: transaction(id),
+      partition: 1,
+    }));
+    await producer.send(web, messages);
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 3,
+    );
+    await producer.send(web, [...messages, { key: 'c1', value: transaction('d'), partition: 1 }]);
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 4,
+    );
+    await waitFor(
+      () => count('ingest_outbox WHERE published_at IS NULL'),
+      (n) => n === 0,
+    );
+    const batches = await schema.pool.query<{ transaction_count: number }>(
+      'SELECT transaction_count FROM ingest_batches ORDER BY created_at',
+    );
+    expect(batches.rows.map((row) => row.transaction_count)).toEqual([3, 1]);
+  });
+
+  it('exposes readiness, liveness and consumer lag under kafka-lag-exporter names', async () => {
+    await producer.send(topics.names['tx.web'] as string, [
+      { key: 'c1', value: transaction('lag-1') },
+    ]);
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 1,
+    );
+    const base = `http://127.0.0.1:${service.port()}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await waitFor(
+      () => fetch(`${base}/readyz`).then((response) => response.status),
+      (status) => status === 200,
+    );
+    const metrics = await waitFor(
+      () => fetch(`${base}/metrics`).then((response) => response.text()),
+      (text) => /kafka_consumergroup_group_lag\{/.test(text),
+    );
+    expect(metrics).toMatch(/kafka_consumergroup_group_max_lag\{[^}]*group="ingest_/);
+  });
+});

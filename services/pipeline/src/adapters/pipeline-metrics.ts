@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram } from '@streamtrain/observability';
+import type { Registry } from '@streamtrain/observability';
+
+/** Everything the pipeline counts. */
+export interface PipelineMetrics {
+  batches: Counter;
+  duplicates: Counter;
+  features: Counter;
+  examples: Counter;
+  batchSeconds: Histogram;
+  watermark: Gauge;
+}
+
+/** Registers the pipeline metrics on `registry`. */
+export function createPipelineMetrics(registry: Registry): PipelineMetrics {
+  const registers = [registry];
+  return {
+    batches: new Counter({
+      name: 'streamtrain_pipeline_batches_total',
+      help: 'Arrival batches turned into features.',
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'streamtrain_pipeline_duplicate_batches_total',
+      help: 'Redelivered batch events acknowledged without effect.',
+      registers,
+    }),
+    features: new Counter({
+      name: 'streamtrain_pipeline_features_total',
+      help: 'Feature vectors computed and stored.',
+      registers,
+    }),
+    examples: new Counter({
+      name: 'streamtrain_pipeline_examples_total',
+      help: 'Training examples matured (label known) or corrected.',
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'streamtrain_pipeline_batch_duration_seconds',
+      help: 'Time to compute and store one batch of features.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    watermark: new Gauge({
+      name: 'streamtrain_pipeline_watermark_seconds',
+      help: 'Event-time watermark (Unix seconds): the latest event time seen.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import {
+  amqpEnvShape,
+  commonEnvShape,
+  integer,
+  loadConfig,
+  warehouseEnvShape,
+} from '@streamtrain/config';
+import type { Env } from '@streamtrain/config';
+
+/** The pipeline service's environment. */
+export const pipelineEnvSchema = z.object({
+  ...commonEnvShape,
+  ...amqpEnvShape,
+  ...warehouseEnvShape,
+  HTTP_PORT: integer().max(65535).default(9465),
+  /**
+   * Days after its event time that a transaction with no fraud label counts as genuine. Labels
+   * arriving later correct the example. @default 7
+   */
+  PIPELINE_MATURITY_DAYS: z.coerce.number().min(0).default(7),
+  /** Batches handled at once; 1 keeps the watermark strictly ordered. @default 1 */
+  AMQP_PREFETCH: integer(1).default(1),
+});
+
+/** The pipeline service's validated configuration. */
+export type PipelineConfig = z.output<typeof pipelineEnvSchema>;
+
+/** Reads the pipeline config from `env`; throws one error listing every problem. */
+export function loadPipelineConfig(env: Env = process.env): PipelineConfig {
+  return loadConfig(pipelineEnvSchema, env);
+}

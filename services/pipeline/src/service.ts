@@ -1,0 +1,48 @@
+import { topologyOf } from '@streamtrain/amqp';
+import { createMetricsRegistry } from '@streamtrain/observability';
+import type { Logger } from '@streamtrain/observability';
+import { createEventService } from '@streamtrain/service-kit';
+import type { EventService } from '@streamtrain/service-kit';
+import type { PipelineConfig } from './config';
+import { createPipelineMetrics } from './adapters/pipeline-metrics';
+import { createBatchArrivedHandler } from './entry-points/batch-arrived-handler';
+
+const DAY_MS = 86_400_000;
+
+/** RabbitMQ `batch.arrived` → warehouse → point-in-time features and examples → `features.ready`. */
+export function createPipelineService(
+  config: PipelineConfig,
+  logger: Logger,
+  onFatal: (error: Error) => void,
+): EventService {
+  const registry = createMetricsRegistry('pipeline');
+  const metrics = createPipelineMetrics(registry);
+  const topology = topologyOf(config.AMQP_EXCHANGE).pipeline;
+  return createEventService({
+    name: 'pipeline',
+    logger,
+    registry,
+    onFatal,
+    databaseUrl: config.DATABASE_URL,
+    schema: config.WAREHOUSE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+    amqpUrl: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    prefetch: config.AMQP_PREFETCH,
+    httpPort: config.HTTP_PORT,
+    httpHost: config.HTTP_HOST,
+    outboxTable: 'pipeline_outbox',
+    consume: ({ pool, wakeRelay }) =>
+      Promise.resolve({
+        queue: topology.queue,
+        routingKeys: topology.routingKeys,
+        handler: createBatchArrivedHandler({
+          pool,
+          maturityMs: config.PIPELINE_MATURITY_DAYS * DAY_MS,
+          metrics,
+          logger: logger.child({ component: 'batch-arrived' }),
+          onEventEnqueued: wakeRelay,
+        }),
+      }),
+  });
+}
