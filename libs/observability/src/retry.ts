@@ -10,6 +10,8 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Random spread, as a fraction of the delay. @default 0.2 */
   jitter?: number;
+  /** Narrows which errors are retried (after the built-in rules). @default every retriable error */
+  shouldRetry?: (error: unknown) => boolean;
   /** Called before each wait, e.g. to log. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
@@ -59,7 +61,8 @@ export async function retry<T>(
       return await fn(bail, attempt);
     } catch (error) {
       if (error instanceof BailError) throw error.cause;
-      if (attempt >= retries || !isRetriable(error)) throw error;
+      if (attempt >= retries || !isRetriable(error) || options.shouldRetry?.(error) === false)
+        throw error;
       const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(error, attempt + 1, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));

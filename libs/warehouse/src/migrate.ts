@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
+import { retry } from '@streamtrain/observability';
 import { assertIdentifier } from './pool';
+
+const LOCKED = /Another migration is already running/;
 
 /** Where the SQL migrations live, whether this runs from `src` (tests) or `dist`. */
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
@@ -17,26 +20,38 @@ export interface MigrateOptions {
 
 /**
  * Brings the warehouse schema up to date with node-pg-migrate (creating the schema if needed).
- * Safe to run from several processes at once: node-pg-migrate holds an advisory lock.
+ * Safe to run from several processes at once: they take node-pg-migrate's advisory lock in turn.
  */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
   const schema = assertIdentifier(options.schema);
   const logger = options.logger.child({ component: 'migrate' });
-  const applied = await runner({
-    databaseUrl: options.databaseUrl,
-    dir: MIGRATIONS_DIR,
-    direction: options.direction ?? 'up',
-    migrationsTable: 'pgmigrations',
-    schema,
-    createSchema: true,
-    count: Infinity,
-    logger: {
-      debug: (msg: string) => logger.debug(msg),
-      info: (msg: string) => logger.debug(msg),
-      warn: (msg: string) => logger.warn(msg),
-      error: (msg: string) => logger.error(msg),
+  const applied = await retry(
+    () =>
+      runner({
+        databaseUrl: options.databaseUrl,
+        dir: MIGRATIONS_DIR,
+        direction: options.direction ?? 'up',
+        migrationsTable: 'pgmigrations',
+        schema,
+        createSchema: true,
+        count: Infinity,
+        logger: {
+          debug: (msg: string) => logger.debug(msg),
+          info: (msg: string) => logger.debug(msg),
+          warn: (msg: string) => logger.warn(msg),
+          error: (msg: string) => logger.error(msg),
+        },
+      }),
+    {
+      retries: 30,
+      initialDelayMs: 100,
+      factor: 1.5,
+      maxDelayMs: 2_000,
+      // node-pg-migrate takes its advisory lock with pg_try_advisory_lock and fails at once when
+      // another process holds it: services starting together wait their turn instead.
+      shouldRetry: (error) => LOCKED.test((error as Error).message),
     },
-  });
+  );
   const names = applied.map((migration) => migration.name);
   if (names.length > 0) logger.info({ schema, applied: names }, 'migrations applied');
   return names;

@@ -146,15 +146,23 @@ function toVersion(row: VersionRow): ModelVersionRecord {
 const VERSION_COLUMNS = `v.version_id, v.model_name, v.version, v.parent_version_id, v.status, v.gate_reason, v.metrics,
   v.champion_metrics, v.lineage, v.backend, v.trained_samples, v.created_at`;
 
-/** The champion of `modelName` with its artifact, or null before the first promotion. */
-export async function readChampion(
+/** Registry aliases: `champion` serves; `latest` is the newest trained version, promoted or not. */
+export type ModelAlias = 'champion' | 'latest';
+
+/**
+ * The version an alias points at, with its artifact, or null before there is one. Continuous
+ * training warm-starts from `latest` (so no batch's learning is dropped when the gate says no)
+ * and gates against `champion`.
+ */
+export async function readAlias(
   db: Queryable,
   modelName: string,
+  alias: ModelAlias,
 ): Promise<{ record: ModelVersionRecord; artifact: unknown } | null> {
   const { rows } = await db.query<VersionRow & { artifact: unknown }>(
     `SELECT ${VERSION_COLUMNS}, v.artifact FROM model_aliases a JOIN model_versions v USING (version_id)
-     WHERE a.model_name = $1 AND a.alias = 'champion'`,
-    [modelName],
+     WHERE a.model_name = $1 AND a.alias = $2`,
+    [modelName, alias],
   );
   const row = rows[0];
   return row === undefined ? null : { record: toVersion(row), artifact: row.artifact };
@@ -221,6 +229,11 @@ export async function registerModelVersion(
       input.backend,
       input.trainedSamples,
     ],
+  );
+  await client.query(
+    `INSERT INTO model_aliases (model_name, alias, version_id) VALUES ($1, 'latest', $2)
+     ON CONFLICT (model_name, alias) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
+    [input.modelName, input.versionId],
   );
   if (input.promote) {
     await client.query(

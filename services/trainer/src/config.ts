@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import {
+  amqpEnvShape,
+  commonEnvShape,
+  integer,
+  loadConfig,
+  warehouseEnvShape,
+} from '@streamtrain/config';
+import type { Env } from '@streamtrain/config';
+
+/** The trainer service's environment. */
+export const trainerEnvSchema = z.object({
+  ...commonEnvShape,
+  ...amqpEnvShape,
+  ...warehouseEnvShape,
+  HTTP_PORT: integer().max(65535).default(9466),
+  /** Batches handled at once; 1 keeps versions in order. @default 1 */
+  AMQP_PREFETCH: integer(1).default(1),
+  /** Registry name of the model. @default 'fraud' */
+  TRAINER_MODEL_NAME: z.string().min(1).default('fraud'),
+  /** tfjs backend: tfjs-node if it loads, else wasm, else cpu; or force one. @default 'auto' */
+  TFJS_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** Passes over each batch's examples. @default 2 */
+  TRAINER_EPOCHS: integer(1).default(2),
+  /** Mini-batch size. @default 256 */
+  TRAINER_BATCH_SIZE: integer(1).default(256),
+  /** Weight of a fraud example in the loss (fraud is ~1 % of examples). @default 10 */
+  TRAINER_POSITIVE_WEIGHT: z.coerce.number().positive().default(10),
+  /** Seed of the first model's initial weights. @default 42 */
+  TRAINER_SEED: integer(1).default(42),
+  /** Most recent holdout examples the gate compares candidate and champion on. @default 20000 */
+  TRAINER_HOLDOUT_SIZE: integer(1).default(20_000),
+  /** Gate: fewest holdout examples to trust a comparison. @default 200 */
+  TRAINER_GATE_MIN_EXAMPLES: integer(0).default(200),
+  /** Gate: fewest fraudulent holdout examples. @default 5 */
+  TRAINER_GATE_MIN_POSITIVES: integer(0).default(5),
+  /** Gate: how far the candidate's average precision may fall below the champion's. @default 0.01 */
+  TRAINER_GATE_MAX_AP_DROP: z.coerce.number().min(0).max(1).default(0.01),
+});
+
+/** The trainer service's validated configuration. */
+export type TrainerConfig = z.output<typeof trainerEnvSchema>;
+
+/** Reads the trainer config from `env`; throws one error listing every problem. */
+export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
+  return loadConfig(trainerEnvSchema, env);
+}

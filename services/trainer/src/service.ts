@@ -1,0 +1,68 @@
+import { topologyOf } from '@streamtrain/amqp';
+import { loadBackend } from '@streamtrain/model';
+import { createMetricsRegistry } from '@streamtrain/observability';
+import type { Logger } from '@streamtrain/observability';
+import { listModelVersions } from '@streamtrain/warehouse';
+import { createEventService } from '@streamtrain/service-kit';
+import type { EventService } from '@streamtrain/service-kit';
+import type { TrainerConfig } from './config';
+import { createTrainerMetrics } from './adapters/trainer-metrics';
+import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
+
+/** RabbitMQ `features.ready` → warm-started tfjs step → gate → registry → `model.published`. */
+export function createTrainerService(
+  config: TrainerConfig,
+  logger: Logger,
+  onFatal: (error: Error) => void,
+): EventService {
+  const registry = createMetricsRegistry('trainer');
+  const metrics = createTrainerMetrics(registry);
+  const topology = topologyOf(config.AMQP_EXCHANGE).trainer;
+  return createEventService({
+    name: 'trainer',
+    logger,
+    registry,
+    onFatal,
+    databaseUrl: config.DATABASE_URL,
+    schema: config.WAREHOUSE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+    amqpUrl: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    prefetch: config.AMQP_PREFETCH,
+    httpPort: config.HTTP_PORT,
+    httpHost: config.HTTP_HOST,
+    outboxTable: 'trainer_outbox',
+    async consume({ pool, wakeRelay, http }) {
+      const { backend } = await loadBackend({
+        preferred: config.TFJS_BACKEND,
+        logger: logger.child({ component: 'tfjs' }),
+      });
+      http.get('/v1/models', async () => ({
+        modelName: config.TRAINER_MODEL_NAME,
+        versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
+      }));
+      return {
+        queue: topology.queue,
+        routingKeys: topology.routingKeys,
+        handler: createFeaturesReadyHandler({
+          pool,
+          modelName: config.TRAINER_MODEL_NAME,
+          backend,
+          epochs: config.TRAINER_EPOCHS,
+          batchSize: config.TRAINER_BATCH_SIZE,
+          positiveWeight: config.TRAINER_POSITIVE_WEIGHT,
+          seed: config.TRAINER_SEED,
+          holdoutSize: config.TRAINER_HOLDOUT_SIZE,
+          gate: {
+            minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
+            minPositives: config.TRAINER_GATE_MIN_POSITIVES,
+            maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
+          },
+          metrics,
+          logger: logger.child({ component: 'features-ready' }),
+          onEventEnqueued: wakeRelay,
+        }),
+      };
+    },
+  });
+}
