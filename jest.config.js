@@ -23,6 +23,6 @@ module.exports = {
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.test.ts'],
       slowTestThreshold: 30,
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.test.ts'], slowTestThreshold: 120 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/src/**/*.e2e.test.ts'], slowTestThreshold: 120 },
   ],
 };

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { waitFor } from '@streamtrain/testkit';
+
+/** The services of the loop, in start order. */
+export const SERVICES = ['ingest', 'pipeline', 'trainer'] as const;
+/** One of the services. */
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Repository root, from `e2e/src` or `e2e/dist`. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** A service running as its own process. */
+export interface RunningService {
+  name: ServiceName;
+  process: ChildProcess;
+  port: number;
+  logFile: string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Environment shared by every service (URLs, schema, exchange, topics). */
+  env: Record<string, string>;
+  /** Extra environment per service. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** HTTP ports; each service gets its own. */
+  ports: Record<ServiceName, number>;
+  /** Folder for each service's log file. */
+  logDir: string;
+  /** Longest wait for `/readyz`. @default 60000 */
+  readyTimeoutMs?: number;
+}
+
+/** Starts one service as `node services/<name>/dist/main.js`, its JSON logs going to a file. */
+export function startService(name: ServiceName, options: StackOptions): RunningService {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = path.join(options.logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const port = options.ports[name];
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...options.env,
+        ...options.serviceEnv?.[name],
+        HTTP_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { name, process: child, port, logFile, exited };
+}
+
+/** Waits until a service answers `/readyz` with 200, or fails if it exits first. */
+export async function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+  let exitCode: number | null | undefined;
+  void service.exited.then((code) => {
+    exitCode = code;
+  });
+  await waitFor(
+    async () => {
+      if (exitCode !== undefined)
+        throw new Error(`${service.name} exited with ${exitCode}; see ${service.logFile}`);
+      const response = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      return response.status;
+    },
+    (status) => status === 200,
+    { timeoutMs, intervalMs: 250, description: `${service.name} ready (log: ${service.logFile})` },
+  );
+}
+
+/** Starts every service and waits until all are ready. */
+export async function startStack(options: StackOptions): Promise<RunningService[]> {
+  const services = SERVICES.map((name) => startService(name, options));
+  try {
+    await Promise.all(services.map((service) => waitUntilReady(service, options.readyTimeoutMs)));
+  } catch (error) {
+    await stopStack(services);
+    throw error;
+  }
+  return services;
+}
+
+/** Sends SIGTERM to a service and waits for it to exit; SIGKILL after `timeoutMs`. */
+export async function stopService(
+  service: RunningService,
+  timeoutMs = 30_000,
+): Promise<number | null> {
+  if (service.process.exitCode !== null || service.process.signalCode !== null)
+    return service.process.exitCode;
+  service.process.kill('SIGTERM');
+  const timer = setTimeout(() => service.process.kill('SIGKILL'), timeoutMs);
+  try {
+    return await service.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Stops the services in reverse order of the flow. Resolves to their exit codes. */
+export async function stopStack(services: readonly RunningService[]): Promise<(number | null)[]> {
+  const codes: (number | null)[] = [];
+  for (const service of [...services].reverse()) codes.push(await stopService(service));
+  return codes;
+}
