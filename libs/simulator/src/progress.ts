@@ -58,6 +58,14 @@ export class ProgressMeter {
     this.tally.add(event);
     this.sinceClockRead += 1;
     if (this.sinceClockRead < EVENTS_BETWEEN_CLOCK_READS) return undefined;
+    return this.poll();
+  }
+
+  /**
+   * Returns a snapshot if an interval has passed since the last one. For callers whose events
+   * trickle (a paced stream), where counting alone would read the clock too rarely.
+   */
+  poll(): ProgressSnapshot | undefined {
     this.sinceClockRead = 0;
     return this.now() - this.lastAt >= this.intervalMs ? this.snapshot() : undefined;
   }

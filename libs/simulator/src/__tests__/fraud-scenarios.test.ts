@@ -89,36 +89,31 @@ describe('FraudInjector', () => {
 });
 
 describe('LabelQueue', () => {
+  const labelEvent = (index: number): LabelEvent => ({
+    kind: 'label',
+    customerId: 'c0',
+    label: { schemaVersion: 1, transactionId: `t${index}`, isFraud: true, reportedAt: '' },
+  });
+
   it('then labels leave in due order, and in insertion order when due together', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }), (dues) => {
         const queue = new LabelQueue();
-        dues.forEach((due, index) => {
-          const event: LabelEvent = {
-            kind: 'label',
-            customerId: 'c0',
-            label: { schemaVersion: 1, transactionId: `t${index}`, isFraud: true, reportedAt: '' },
-          };
-          queue.push(due, event);
-        });
-        const order: number[] = [];
+        dues.forEach((due, index) => queue.push(due, labelEvent(index)));
+        const popped: number[] = [];
         while (queue.size > 0) {
-          expect(queue.nextDueMs()).toBe(dues[Number(queue.pop()!.label.transactionId.slice(1))]);
+          const due = queue.nextDueMs();
+          const index = Number(queue.pop()!.label.transactionId.slice(1));
+          expect(dues[index]).toBe(due);
+          popped.push(index);
         }
         const expected = dues
           .map((due, index) => ({ due, index }))
-          .sort((a, b) => a.due - b.due || a.index - b.index);
-        const again = new LabelQueue();
-        dues.forEach((due, index) =>
-          again.push(due, {
-            kind: 'label',
-            customerId: 'c0',
-            label: { schemaVersion: 1, transactionId: `t${index}`, isFraud: true, reportedAt: '' },
-          }),
-        );
-        while (again.size > 0) order.push(Number(again.pop()!.label.transactionId.slice(1)));
-        expect(order).toEqual(expected.map(({ index }) => index));
-        expect(again.nextDueMs()).toBe(Infinity);
+          .sort((a, b) => a.due - b.due || a.index - b.index)
+          .map(({ index }) => index);
+        expect(popped).toEqual(expected);
+        expect(queue.nextDueMs()).toBe(Infinity);
+        expect(queue.pop()).toBeUndefined();
       }),
     );
   });

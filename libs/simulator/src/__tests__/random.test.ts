@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { Random, WeightedChoice, randomStream } from '../random';
+import type { Random } from '../random';
+import { WeightedChoice, randomStream } from '../random';
 
 function moments(values: readonly number[]): { mean: number; std: number } {
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;

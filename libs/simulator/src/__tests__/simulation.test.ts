@@ -80,7 +80,7 @@ function runReduced(): RunStats {
       } else if (Math.hypot(customer.x - terminal.x, customer.y - terminal.y) >= radius) {
         stats.unreachableTerminals += 1;
       }
-      if ((event.scenario === 1) !== (tx.amount > 220) && event.scenario < 2) {
+      if ((event.scenario === 1) !== tx.amount > 220 && event.scenario < 2) {
         stats.scenarioOneMismatches += 1;
       }
       if (Math.round(tx.amount * 100) / 100 !== tx.amount || tx.amount < 0) stats.badAmounts += 1;
@@ -146,9 +146,9 @@ describe('simulation', () => {
       const withoutChannel = (event: SimulatedEvent): unknown =>
         event.kind === 'transaction' ? { ...event, tx: { ...event.tx, channel: '-' } } : event;
       expect(other.map(withoutChannel)).toEqual(base.map(withoutChannel));
-      expect(
-        other.every((e) => e.kind === 'label' || ['web', 'file'].includes(e.tx.channel)),
-      ).toBe(true);
+      expect(other.every((e) => e.kind === 'label' || ['web', 'file'].includes(e.tx.channel))).toBe(
+        true,
+      );
     });
 
     it('when events() is called again on one simulation, then it starts over', () => {

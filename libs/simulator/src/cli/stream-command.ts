@@ -18,6 +18,7 @@ interface StreamCliOptions extends SimulationCliOptions {
   limit?: number;
   batchSize: number;
   partitions: number;
+  topicPrefix: string;
   logLevel: string;
 }
 
@@ -35,7 +36,9 @@ async function stream(options: StreamCliOptions): Promise<void> {
   const channels = (Object.entries(config.channelWeights) as Array<[Channel, number]>)
     .filter(([, weight]) => weight > 0)
     .map(([channel]) => channel);
-  const topics = [...channels.map(transactionTopic), DEFAULT_NAMES.labelsTopic];
+  const topics = [...channels.map(transactionTopic), DEFAULT_NAMES.labelsTopic].map(
+    (topic) => options.topicPrefix + topic,
+  );
   const admin = await client.admin();
   try {
     await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: options.partitions })));
@@ -59,6 +62,7 @@ async function stream(options: StreamCliOptions): Promise<void> {
     const summary = await publishEvents(simulation.events(), {
       send: (topic, messages) => producer.send(topic, messages),
       batchSize: options.batchSize,
+      topicPrefix: options.topicPrefix,
       ratePerSecond: options.rate,
       limit: options.limit,
       signal: controller.signal,
@@ -96,6 +100,7 @@ export function streamCommand(): Command {
     )
     .option('--batch-size <n>', 'messages per batch', parseCount, 1000)
     .option('--partitions <n>', 'partitions of topics the command creates', parseCount, 4)
+    .option('--topic-prefix <prefix>', 'put before every topic name, e.g. trial. for a dry run', '')
     .addOption(
       new Option('--log-level <level>', 'pino log level (stderr)')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

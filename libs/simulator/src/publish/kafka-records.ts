@@ -16,17 +16,23 @@ export interface KafkaRecord extends KeyedMessage {
 
 /**
  * Where an event goes on Kafka: a transaction to `tx.<channel>`, a label to the labels topic,
- * both keyed by customer id.
+ * both keyed by customer id. `topicPrefix` is put before every topic name, to keep a trial run
+ * apart from the real topics.
  */
 export function toKafkaRecord(
   event: SimulatedEvent,
   labelsTopic: string = DEFAULT_NAMES.labelsTopic,
+  topicPrefix = '',
 ): KafkaRecord {
   return event.kind === 'transaction'
     ? {
-        topic: transactionTopic(event.tx.channel),
+        topic: topicPrefix + transactionTopic(event.tx.channel),
         key: event.tx.customerId,
         value: JSON.stringify(event.tx),
       }
-    : { topic: labelsTopic, key: event.customerId, value: JSON.stringify(event.label) };
+    : {
+        topic: topicPrefix + labelsTopic,
+        key: event.customerId,
+        value: JSON.stringify(event.label),
+      };
 }

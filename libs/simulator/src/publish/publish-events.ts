@@ -43,6 +43,8 @@ export interface PublishOptions {
   readonly signal?: AbortSignal;
   /** @default 'tx.labels' */
   readonly labelsTopic?: string;
+  /** Put before every topic name (e.g. `trial.` gives `trial.tx.web`). @default '' */
+  readonly topicPrefix?: string;
   /** Counts the events; its snapshots go to `onProgress`. */
   readonly progress?: ProgressMeter;
   /** Receives a snapshot about once per progress interval. */
@@ -72,7 +74,9 @@ export async function publishEvents(
 ): Promise<PublishSummary> {
   const { send, signal, limit, ratePerSecond, progress, onProgress } = options;
   const clock = options.clock ?? systemClock;
+  const topicPrefix = options.topicPrefix ?? '';
   const labelsTopic = options.labelsTopic ?? DEFAULT_NAMES.labelsTopic;
+  const prefixedLabelsTopic = topicPrefix + labelsTopic;
   const maxBatch = options.batchSize ?? 1000;
   const batchSize =
     ratePerSecond === undefined
@@ -92,15 +96,17 @@ export async function publishEvents(
     if (inBatch === 0) return;
     const wait = bucket?.reserve(inBatch, clock.now()) ?? 0;
     if (wait > 0 && signal?.aborted !== true) await clock.sleep(wait, signal);
-    const labels = batch.get(labelsTopic);
+    const labels = batch.get(prefixedLabelsTopic);
     for (const [topic, messages] of batch) {
-      if (topic !== labelsTopic) await send(topic, messages);
+      if (topic !== prefixedLabelsTopic) await send(topic, messages);
     }
-    if (labels !== undefined) await send(labelsTopic, labels);
+    if (labels !== undefined) await send(prefixedLabelsTopic, labels);
     sent += inBatch;
     batches += 1;
     batch = new Map();
     inBatch = 0;
+    const snapshot = progress?.poll();
+    if (snapshot !== undefined) onProgress?.(snapshot);
   };
 
   let stoppedBy: PublishSummary['stoppedBy'] = limit === 0 ? 'limit' : 'end';
@@ -112,7 +118,7 @@ export async function publishEvents(
         break;
       }
       pulled += 1;
-      const { topic, key, value } = toKafkaRecord(event, labelsTopic);
+      const { topic, key, value } = toKafkaRecord(event, labelsTopic, topicPrefix);
       const messages = batch.get(topic);
       if (messages === undefined) batch.set(topic, [{ key, value }]);
       else messages.push({ key, value });
