@@ -85,7 +85,12 @@ describe('the continuous-training loop, each service its own process', () => {
           INGEST_GROUP_ID: uniqueName('e2e'),
         },
         pipeline: { PIPELINE_MATURITY_DAYS: '3' },
-        trainer: { TRAINER_GATE_MIN_EXAMPLES: '20', TRAINER_GATE_MIN_POSITIVES: '1' },
+        trainer: {
+          TRAINER_GATE_MIN_EXAMPLES: '20',
+          TRAINER_GATE_MIN_POSITIVES: '1',
+          TRAINER_MIN_EXAMPLES: '500',
+          TRAINER_MAX_WAIT_MS: '2000',
+        },
       },
       ports: { ingest: await freePort(), pipeline: await freePort(), trainer: await freePort() },
       logDir: path.join(REPO_ROOT, '.local', 'e2e', schema.schema),

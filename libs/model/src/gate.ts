@@ -34,7 +34,8 @@ const format = (value: number): string => value.toFixed(4);
 /**
  * Decides whether `candidate` replaces `champion`. Both should be measured on the same holdout.
  *
- * - No champion: promote, since anything beats serving nothing.
+ * - No champion: promote once the holdout is big enough to judge by, since anything beats
+ *   serving nothing.
  * - Too few holdout examples or positives: keep the champion.
  * - Otherwise compare average precision, which tracks what matters under ~1% fraud, and promote
  *   when `candidate ≥ champion − maxApDrop`. If either AP is missing, compare AUC with the same
@@ -52,7 +53,17 @@ export function gateCandidate(
       throw new RangeError(`gate policy ${name} must be a non-negative number, got ${value}`);
     }
   }
-  if (champion === null) return { promote: true, reason: 'no champion to compare with' };
+  if (champion === null) {
+    // A first champion trained and judged on a handful of rows would serve until the gate can
+    // beat it; wait for a holdout worth the name.
+    if (candidate.examples < policy.minExamples || candidate.positives < policy.minPositives) {
+      return {
+        promote: false,
+        reason: `no champion yet, and the holdout (${candidate.examples} examples, ${candidate.positives} fraud) is below the ${policy.minExamples}/${policy.minPositives} minimum`,
+      };
+    }
+    return { promote: true, reason: 'no champion to compare with' };
+  }
   if (candidate.examples < policy.minExamples) {
     return {
       promote: false,

@@ -28,10 +28,10 @@ function toExampleSet(
  */
 const HOLDOUT_SQL = `(abs(hashtext(e.transaction_id)) % 5 = 0)`;
 
-/** The training examples that matured with one pipeline batch, excluding the holdout. */
+/** The training examples that matured with the given pipeline batches, excluding the holdout. */
 export async function readTrainingExamples(
   db: Queryable,
-  exampleSetId: string,
+  exampleSetIds: readonly string[],
 ): Promise<ExampleSet> {
   const { rows } = await db.query<{
     transaction_id: string;
@@ -41,9 +41,9 @@ export async function readTrainingExamples(
   }>(
     `SELECT e.transaction_id, f.feature_values, e.label, e.event_time
      FROM training_examples e JOIN features f USING (transaction_id)
-     WHERE e.example_set_id = $1 AND NOT ${HOLDOUT_SQL}
+     WHERE e.example_set_id = ANY($1::text[]) AND NOT ${HOLDOUT_SQL}
      ORDER BY e.event_time, e.transaction_id`,
-    [exampleSetId],
+    [exampleSetIds],
   );
   return toExampleSet(rows);
 }
@@ -80,17 +80,18 @@ export interface Lineage {
   parentVersionId: string | null;
 }
 
-/** The ingest batches (and their offset ranges) behind the examples of `exampleSetId`. */
+/** The ingest batches (and their offset ranges) behind the examples of the given pipeline batches. */
 export async function readSourceBatches(
   db: Queryable,
-  exampleSetId: string,
+  exampleSetIds: readonly string[],
 ): Promise<{ batchIds: string[]; offsets: OffsetRange[] }> {
   const { rows } = await db.query<{ batch_id: string; offsets: OffsetRange[] }>(
     `SELECT b.batch_id, b.offsets FROM ingest_batches b
      WHERE b.batch_id IN (SELECT DISTINCT t.batch_id FROM training_examples e
-                          JOIN transactions t USING (transaction_id) WHERE e.example_set_id = $1)
+                          JOIN transactions t USING (transaction_id)
+                          WHERE e.example_set_id = ANY($1::text[]))
      ORDER BY b.batch_id`,
-    [exampleSetId],
+    [exampleSetIds],
   );
   return { batchIds: rows.map((row) => row.batch_id), offsets: rows.flatMap((row) => row.offsets) };
 }
@@ -255,6 +256,41 @@ export async function isTrainerBatchDone(db: Queryable, batchId: string): Promis
     batchId,
   ]);
   return (rowCount ?? 0) > 0;
+}
+
+/** A `features.ready` batch the trainer has accepted but not trained on yet. */
+export interface PendingTrainerBatch {
+  batchId: string;
+  /** Training (non-holdout) examples it brings. */
+  examples: number;
+  recordedAtMs: number;
+}
+
+/** The batches waiting for the next training step, oldest first. */
+export async function readPendingTrainerBatches(db: Queryable): Promise<PendingTrainerBatch[]> {
+  const { rows } = await db.query<{ batch_id: string; examples: string; processed_at: Date }>(
+    `SELECT b.batch_id, b.processed_at,
+            (SELECT count(*) FROM training_examples e WHERE e.example_set_id = b.batch_id AND NOT ${HOLDOUT_SQL}) AS examples
+     FROM trainer_batches b WHERE b.outcome = 'pending' ORDER BY b.processed_at, b.batch_id`,
+  );
+  return rows.map((row) => ({
+    batchId: row.batch_id,
+    examples: Number(row.examples),
+    recordedAtMs: row.processed_at.getTime(),
+  }));
+}
+
+/** Marks pending batches as trained by `versionId` (promoted or rejected). */
+export async function resolveTrainerBatches(
+  client: PoolClient,
+  batchIds: readonly string[],
+  outcome: string,
+  versionId: string,
+): Promise<void> {
+  await client.query(
+    `UPDATE trainer_batches SET outcome = $2, version_id = $3 WHERE batch_id = ANY($1::text[]) AND outcome = 'pending'`,
+    [batchIds, outcome, versionId],
+  );
 }
 
 /** Records how the trainer handled `batchId`. */

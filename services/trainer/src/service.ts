@@ -8,6 +8,7 @@ import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
 import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
+import { ContinuousTrainer } from './training/continuous-trainer';
 
 /** RabbitMQ `features.ready` → warm-started tfjs step → gate → registry → `model.published`. */
 export function createTrainerService(
@@ -18,6 +19,8 @@ export function createTrainerService(
   const registry = createMetricsRegistry('trainer');
   const metrics = createTrainerMetrics(registry);
   const topology = topologyOf(config.AMQP_EXCHANGE).trainer;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let trainer: ContinuousTrainer | undefined;
   return createEventService({
     name: 'trainer',
     logger,
@@ -32,6 +35,15 @@ export function createTrainerService(
     httpPort: config.HTTP_PORT,
     httpHost: config.HTTP_HOST,
     outboxTable: 'trainer_outbox',
+    beforeStop: [
+      {
+        name: 'finish the training step in hand',
+        run: async () => {
+          clearInterval(flushTimer);
+          await trainer?.idle();
+        },
+      },
+    ],
     async consume({ pool, wakeRelay, http }) {
       const { backend } = await loadBackend({
         preferred: config.TFJS_BACKEND,
@@ -41,27 +53,43 @@ export function createTrainerService(
         modelName: config.TRAINER_MODEL_NAME,
         versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
       }));
+      const continuous = new ContinuousTrainer({
+        pool,
+        modelName: config.TRAINER_MODEL_NAME,
+        backend,
+        epochs: config.TRAINER_EPOCHS,
+        batchSize: config.TRAINER_BATCH_SIZE,
+        positiveWeight: config.TRAINER_POSITIVE_WEIGHT,
+        seed: config.TRAINER_SEED,
+        holdoutSize: config.TRAINER_HOLDOUT_SIZE,
+        gate: {
+          minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
+          minPositives: config.TRAINER_GATE_MIN_POSITIVES,
+          maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
+        },
+        minExamples: config.TRAINER_MIN_EXAMPLES,
+        maxWaitMs: config.TRAINER_MAX_WAIT_MS,
+        metrics,
+        logger: logger.child({ component: 'trainer' }),
+        onEventEnqueued: wakeRelay,
+      });
+      // Quiet streams still get trained on: pending examples older than the wait are flushed.
+      flushTimer = setInterval(
+        () => {
+          continuous
+            .trainIfDue()
+            .catch((error: unknown) =>
+              logger.error({ err: error }, 'scheduled training step failed'),
+            );
+        },
+        Math.max(1_000, Math.floor(config.TRAINER_MAX_WAIT_MS / 4)),
+      );
+      flushTimer.unref();
+      trainer = continuous;
       return {
         queue: topology.queue,
         routingKeys: topology.routingKeys,
-        handler: createFeaturesReadyHandler({
-          pool,
-          modelName: config.TRAINER_MODEL_NAME,
-          backend,
-          epochs: config.TRAINER_EPOCHS,
-          batchSize: config.TRAINER_BATCH_SIZE,
-          positiveWeight: config.TRAINER_POSITIVE_WEIGHT,
-          seed: config.TRAINER_SEED,
-          holdoutSize: config.TRAINER_HOLDOUT_SIZE,
-          gate: {
-            minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
-            minPositives: config.TRAINER_GATE_MIN_POSITIVES,
-            maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
-          },
-          metrics,
-          logger: logger.child({ component: 'features-ready' }),
-          onEventEnqueued: wakeRelay,
-        }),
+        handler: createFeaturesReadyHandler({ pool, trainer: continuous, metrics }),
       };
     },
   });

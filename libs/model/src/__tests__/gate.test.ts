@@ -16,9 +16,15 @@ const expectDecision = (decision: GateDecision, promote: boolean, reason: RegExp
 };
 
 describe('gateCandidate', () => {
-  it('when there is no champion, then the candidate is promoted whatever its holdout', () => {
-    const decision = gateCandidate(metrics({ examples: 0, positives: 0, auc: null }), null, policy);
+  it('when there is no champion, then a candidate with a big enough holdout is promoted whatever its scores', () => {
+    const decision = gateCandidate(metrics({ averagePrecision: 0.01, auc: 0.4 }), null, policy);
     expect(decision.promote).toBe(true);
+  });
+
+  it('when there is no champion yet but the holdout is too small, then nothing is promoted', () => {
+    const decision = gateCandidate(metrics({ examples: 0, positives: 0, auc: null }), null, policy);
+    expect(decision.promote).toBe(false);
+    expect(decision.reason).toMatch(/no champion yet/);
   });
 
   it('when the holdout is too small or has too few positives, then the champion stays', () => {

@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadBackend } from '@streamtrain/model';
+import { evaluateTestPeriod, rollingQuality } from './evaluation';
+import { HANDBOOK_FIGURES } from './handbook';
+import { LIVE_DEFAULTS, parseBackend, parseCount, parseMicroBatch, parsePositive } from './options';
+import type { BackendOption } from './options';
+import { resolveTestPeriod } from './options';
+import { renderQualityMarkdown } from './quality-doc';
+import { runReplay } from './replay';
+import type { MicroBatch, ReplayProgress } from './replay';
+import { formatTable } from './report';
+import type { QualityReport } from './report';
+import { dateOfSimDay } from './sim-time';
+import { renderRollingApSvg } from './svg-plot';
+
+/** Options as commander parses them. */
+interface CliOptions {
+  customers: number;
+  terminals: number;
+  days: number;
+  seed: number;
+  microBatch: MicroBatch;
+  outDir: string;
+  backend: BackendOption;
+  testWeeks?: number;
+  testStartDay?: number;
+  epochs: number;
+  positiveWeight: number;
+  rollingDays: number;
+}
+
+const n = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+function formatProgress(progress: ReplayProgress): string {
+  const champion =
+    progress.championVersion === null ? 'no champion yet' : `champion v${progress.championVersion}`;
+  return (
+    `day ${progress.simDay}/${progress.simDays} · ${n(progress.transactions)} tx · ` +
+    `${n(progress.eventsPerSecond)} events/s · ${champion} ` +
+    `(${n(progress.versions)} versions, ${n(progress.promotions)} promotions) · ` +
+    `7-day AP ${progress.rollingAp === null ? 'n/a' : progress.rollingAp.toFixed(3)} · ` +
+    `${(progress.elapsedMs / 1000).toFixed(0)} s`
+  );
+}
+
+async function run(options: CliOptions, argv: readonly string[]): Promise<void> {
+  const testPeriod = resolveTestPeriod(options.days, options.testWeeks, options.testStartDay);
+  const loaded = await loadBackend({
+    preferred: options.backend,
+    logger: { info: () => undefined, warn: (obj, msg) => console.error(msg, obj) },
+  });
+  console.error(
+    `quality: ${n(options.customers)} customers, ${n(options.terminals)} terminals, ` +
+      `${options.days} days, seed ${options.seed}, backend ${loaded.backend}`,
+  );
+  const started = performance.now();
+  const replay = await runReplay(
+    {
+      simulation: {
+        seed: options.seed,
+        customers: options.customers,
+        terminals: options.terminals,
+        days: options.days,
+      },
+      microBatch: options.microBatch,
+      maturityDays: LIVE_DEFAULTS.maturityDays,
+      correctionDays: 7,
+      epochs: options.epochs,
+      batchSize: LIVE_DEFAULTS.batchSize,
+      positiveWeight: options.positiveWeight,
+      modelSeed: LIVE_DEFAULTS.modelSeed,
+      holdoutSize: LIVE_DEFAULTS.holdoutSize,
+      gate: LIVE_DEFAULTS.gate,
+      rollingDays: options.rollingDays,
+    },
+    (progress) => console.error(formatProgress(progress)),
+  );
+  const durationSeconds = (performance.now() - started) / 1000;
+
+  const evaluation = evaluateTestPeriod(
+    replay.log,
+    testPeriod,
+    'labelled',
+    replay.fraudDaysByCustomer,
+  );
+  const handbookRule = evaluateTestPeriod(
+    replay.log,
+    testPeriod,
+    'handbook',
+    replay.fraudDaysByCustomer,
+  );
+  const noExclusion = evaluateTestPeriod(replay.log, testPeriod, 'none', replay.fraudDaysByCustomer);
+  const promotionsPerDay = new Array<number>(replay.days).fill(0);
+  for (const promotion of replay.promotions) {
+    const day = Math.min(replay.days - 1, Math.floor(promotion.day));
+    promotionsPerDay[day] = (promotionsPerDay[day] ?? 0) + 1;
+  }
+  const rolling = rollingQuality(replay.log, options.rollingDays).map((point) => ({
+    day: point.day,
+    date: dateOfSimDay(point.day, replay.startMs),
+    ap: point.ap,
+    promotions: promotionsPerDay[point.day] ?? 0,
+  }));
+  const { log: _log, fraudDaysByCustomer: _fraud, promotions, startMs: _start, ...counts } = replay;
+  const report: QualityReport = {
+    generatedAt: new Date().toISOString(),
+    command: ['node bench/dist/quality/main.js', ...argv].join(' '),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      node: process.version,
+      tfjsBackend: loaded.backend,
+    },
+    config: {
+      customers: options.customers,
+      terminals: options.terminals,
+      days: options.days,
+      seed: options.seed,
+      startDate: dateOfSimDay(0, replay.startMs),
+      microBatch: options.microBatch,
+      maturityDays: LIVE_DEFAULTS.maturityDays,
+      labelCorrectionDays: 7,
+      epochs: options.epochs,
+      batchSize: LIVE_DEFAULTS.batchSize,
+      positiveWeight: options.positiveWeight,
+      modelSeed: LIVE_DEFAULTS.modelSeed,
+      holdoutSize: LIVE_DEFAULTS.holdoutSize,
+      holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0',
+      gate: LIVE_DEFAULTS.gate,
+      rollingDays: options.rollingDays,
+      knownCardRule: 'labelled',
+      testPeriod: {
+        ...testPeriod,
+        firstDate: dateOfSimDay(testPeriod.startDay, replay.startMs),
+        lastDate: dateOfSimDay(testPeriod.startDay + 7 * testPeriod.weeks - 1, replay.startMs),
+      },
+    },
+    durationSeconds: Math.round(durationSeconds * 10) / 10,
+    results: {
+      auc: evaluation.auc,
+      averagePrecision: evaluation.averagePrecision,
+      cardPrecisionAt100: evaluation.cardPrecisionAt100,
+      testDays: 7 * testPeriod.weeks,
+      testTransactions: evaluation.transactions,
+      testFrauds: evaluation.frauds,
+      versions: replay.versions,
+      promotions: promotions.length,
+      evaluation,
+      variants: { handbookRule, noExclusion },
+      replay: counts,
+    },
+    handbook: HANDBOOK_FIGURES,
+    rolling,
+  };
+
+  const svg = renderRollingApSvg({
+    title: `Rolling ${options.rollingDays}-day average precision, prequential (champion at arrival)`,
+    caption:
+      `AP of the last ${options.rollingDays} days' transactions, each scored by the champion of ` +
+      'its arrival; cards with a fraud label reported before the day left out.',
+    days: replay.days,
+    startMs: replay.startMs,
+    points: rolling,
+    promotionsPerDay,
+    testPeriod: {
+      startDay: testPeriod.startDay,
+      endDay: testPeriod.startDay + 7 * testPeriod.weeks,
+    },
+    references: HANDBOOK_FIGURES.filter((figures) => figures.model === 'Feed-forward network').map(
+      (figures) => ({
+        label: `handbook ${figures.model.toLowerCase()}, test AP ${figures.averagePrecision}`,
+        value: figures.averagePrecision,
+      }),
+    ),
+  });
+  await mkdir(join(options.outDir, 'results'), { recursive: true });
+  await writeFile(join(options.outDir, 'results', 'quality.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(join(options.outDir, 'quality-rolling-ap.svg'), svg);
+  await writeFile(join(options.outDir, 'QUALITY.md'), renderQualityMarkdown(report, replay.startMs));
+  console.log(formatTable(report));
+  console.error(
+    `quality: ${durationSeconds.toFixed(0)} s; wrote ${join(options.outDir, 'QUALITY.md')}, ` +
+      `${join(options.outDir, 'quality-rolling-ap.svg')}, ${join(options.outDir, 'results', 'quality.json')}`,
+  );
+}
+
+const program = new Command('quality')
+  .description(
+    "Prequential quality of the continuously trained model on the simulator's data, " +
+      "measured with the Fraud Detection Handbook's protocol (AUC ROC, AP, Card Precision@100)",
+  )
+  .option('--customers <n>', 'number of customers', parseCount, 5000)
+  .option('--terminals <n>', 'number of terminals', parseCount, 10_000)
+  .option('--days <n>', 'number of simulated days', parseCount, 183)
+  .option('--seed <n>', 'simulation seed', parseCount, 0)
+  .option(
+    '--micro-batch <size>',
+    "micro-batch: a span of event time ('1h', '30m') or a number of events ('5000')",
+    parseMicroBatch,
+    parseMicroBatch('1h'),
+  )
+  .option('--out-dir <dir>', 'where QUALITY.md, the SVG and results/quality.json go', 'docs')
+  .option('--backend <name>', 'TensorFlow.js backend: auto, wasm or cpu', parseBackend, 'auto')
+  .option('--test-weeks <n>', 'number of test weeks (default: 4)', parseCount)
+  .option(
+    '--test-start-day <n>',
+    "first test day, from 0 (default: the handbook's 2018-08-08, day 129, if the run reaches " +
+      'its four weeks, else the last test weeks of the run)',
+    parseCount,
+  )
+  .option('--epochs <n>', 'passes over each batch (the trainer: 2)', parseCount, LIVE_DEFAULTS.epochs)
+  .option(
+    '--positive-weight <w>',
+    'loss weight of a fraud example (the trainer: 10)',
+    parsePositive,
+    LIVE_DEFAULTS.positiveWeight,
+  )
+  .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
+  .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

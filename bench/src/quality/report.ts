@@ -1,0 +1,108 @@
+import { HANDBOOK_FIGURES } from './handbook';
+import type { HandbookFigures } from './handbook';
+import type { QualityMetrics, TestEvaluation, TestPeriod } from './evaluation';
+import type { ReplayResult } from './replay';
+import { dateOfSimDay } from './sim-time';
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memGiB: number;
+  readonly node: string;
+  readonly tfjsBackend: string;
+}
+
+/** `docs/results/quality.json`. */
+export interface QualityReport {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly machine: MachineInfo;
+  readonly config: Readonly<Record<string, unknown>> & {
+    readonly days: number;
+    readonly testPeriod: TestPeriod & { readonly firstDate: string; readonly lastDate: string };
+  };
+  readonly durationSeconds: number;
+  readonly results: {
+    readonly auc: number | null;
+    readonly averagePrecision: number | null;
+    readonly cardPrecisionAt100: number | null;
+    readonly testDays: number;
+    readonly testTransactions: number;
+    readonly testFrauds: number;
+    readonly versions: number;
+    readonly promotions: number;
+    /** The headline figures' detail: per test week, and pooled over the period. */
+    readonly evaluation: TestEvaluation;
+    /** The same test period under the other known-card rules. */
+    readonly variants: {
+      readonly handbookRule: TestEvaluation;
+      readonly noExclusion: TestEvaluation;
+    };
+    readonly replay: Omit<ReplayResult, 'log' | 'fraudDaysByCustomer' | 'promotions' | 'startMs'>;
+  };
+  readonly handbook: readonly HandbookFigures[];
+  readonly rolling: readonly {
+    readonly day: number;
+    readonly date: string;
+    readonly ap: number | null;
+    readonly promotions: number;
+  }[];
+}
+
+const fixed = (value: number | null, digits = 3): string =>
+  value === null ? 'n/a' : value.toFixed(digits);
+
+/** Rows of the comparison: ours (headline and variants), then the handbook's. */
+function comparisonRows(report: QualityReport): [string, QualityMetrics | HandbookFigures][] {
+  const { evaluation, variants } = report.results;
+  return [
+    ['streamtrain, prequential (cards labelled before the day removed)', evaluation],
+    ["streamtrain, same scores, handbook's known-card rule", variants.handbookRule],
+    ['streamtrain, same scores, no card removed', variants.noExclusion],
+    ...HANDBOOK_FIGURES.map(
+      (figures): [string, HandbookFigures] => [`handbook: ${figures.model}`, figures],
+    ),
+  ];
+}
+
+/** The comparison as a plain-text table for a terminal. */
+export function formatTable(report: QualityReport): string {
+  const rows = comparisonRows(report);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const lines = [
+    `${'model'.padEnd(width)}  AUC ROC  AP     CP@100`,
+    ...rows.map(
+      ([name, m]) =>
+        `${name.padEnd(width)}  ${fixed(m.auc).padEnd(7)}  ${fixed(m.averagePrecision).padEnd(5)}  ` +
+        fixed(m.cardPrecisionAt100),
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** The comparison as a Markdown table. */
+export function markdownTable(report: QualityReport): string {
+  return [
+    '| model | AUC ROC | Average precision | Card Precision@100 |',
+    '| --- | ---: | ---: | ---: |',
+    ...comparisonRows(report).map(
+      ([name, m]) =>
+        `| ${name} | ${fixed(m.auc)} | ${fixed(m.averagePrecision)} | ${fixed(m.cardPrecisionAt100)} |`,
+    ),
+  ].join('\n');
+}
+
+/** The per-week detail of the headline figures as a Markdown table. */
+export function markdownWeeks(report: QualityReport, startMs: number): string {
+  return [
+    '| test week | transactions | frauds | AUC ROC | AP | CP@100 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...report.results.evaluation.weeks.map(
+      (week) =>
+        `| ${dateOfSimDay(week.startDay, startMs)} | ${week.transactions.toLocaleString('en-US')} | ` +
+        `${week.frauds} | ${fixed(week.auc)} | ${fixed(week.averagePrecision)} | ` +
+        `${fixed(week.cardPrecisionAt100)} |`,
+    ),
+  ].join('\n');
+}
