@@ -16,13 +16,22 @@ module.exports = {
   coverageReporters: ['text-summary', 'lcov'],
   coverageThreshold: { global: { lines: 80, functions: 80, branches: 65, statements: 80 } },
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services}/*/src/**/__tests__/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{libs,services}/*/src/**/__tests__/*.test.ts'],
+    },
     {
       ...common,
       displayName: 'component',
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.test.ts'],
       slowTestThreshold: 30,
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/src/**/*.e2e.test.ts'], slowTestThreshold: 120 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/src/**/*.e2e.test.ts'],
+      slowTestThreshold: 120,
+    },
   ],
 };

@@ -231,7 +231,7 @@ export async function connectAmqp(options: AmqpOptions): Promise<AmqpClient> {
           messageId: message.properties.messageId as string | undefined,
           content: message.content,
           redelivered: message.fields.redelivered,
-          headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+          headers: message.properties.headers ?? {},
         };
         try {
           const verdict = await consumeOptions.handler(event);
@@ -338,7 +338,7 @@ export async function drainQueue(
       messages.push({
         routingKey: message.fields.routingKey,
         content: message.content,
-        headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+        headers: message.properties.headers ?? {},
         messageId: message.properties.messageId as string | undefined,
       });
     }

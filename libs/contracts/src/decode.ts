@@ -7,9 +7,7 @@ import type { FraudLabel, Transaction } from './transaction';
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
 /** The outcome of decoding one message: the value, or why it was refused. */
-export type Decoded<T> =
-  | { ok: true; value: T }
-  | { ok: false; code: ErrorCode; reason: string };
+export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; reason: string };
 
 type Versioned<T> = Readonly<Record<number, z.ZodType<T>>>;
 
@@ -99,5 +97,9 @@ export function decodeEvent<T>(schema: z.ZodType<T>, bytes: Buffer, kind: string
   const parsed = schema.safeParse(json);
   return parsed.success
     ? { ok: true, value: parsed.data }
-    : { ok: false, code: 'CONTRACT_SCHEMA_MISMATCH', reason: `${kind}: ${formatIssues(parsed.error)}` };
+    : {
+        ok: false,
+        code: 'CONTRACT_SCHEMA_MISMATCH',
+        reason: `${kind}: ${formatIssues(parsed.error)}`,
+      };
 }

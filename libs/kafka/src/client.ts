@@ -173,14 +173,9 @@ function wrapConsumer(consumer: Consumer, logger: Logger, concurrency: number): 
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: concurrency,
-        eachBatch: async ({
-          batch,
-          heartbeat,
-          isRunning,
-          isStale,
-          resolveOffset,
-          commitOffsetsIfNecessary,
-        }) => {
+        eachBatch: async (payload) => {
+          // kafkajs's payload functions are closures; kept on `payload` for the unbound-method rule.
+          const { batch } = payload;
           const joinedAt = generation.value;
           const messages: ConsumedMessage[] = batch.messages.map((message) => ({
             key: message.key,
@@ -198,11 +193,15 @@ function wrapConsumer(consumer: Consumer, logger: Logger, concurrency: number): 
               highWatermark: batch.highWatermark,
             },
             {
-              heartbeat,
-              isStale: () => stopping || !isRunning() || isStale() || generation.value !== joinedAt,
+              heartbeat: () => payload.heartbeat(),
+              isStale: () =>
+                stopping ||
+                !payload.isRunning() ||
+                payload.isStale() ||
+                generation.value !== joinedAt,
               async commit(offset) {
-                resolveOffset(offset);
-                await commitOffsetsIfNecessary({
+                payload.resolveOffset(offset);
+                await payload.commitOffsetsIfNecessary({
                   topics: [
                     {
                       topic: batch.topic,

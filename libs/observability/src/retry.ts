@@ -38,7 +38,7 @@ export function backoffDelay(
 function isRetriable(error: unknown): boolean {
   if (error instanceof TypeError) return false; // a programmer error; retrying hides it
   if (typeof error === 'object' && error !== null && 'retriable' in error) {
-    return (error as { retriable: unknown }).retriable !== false;
+    return error.retriable !== false;
   }
   return true;
 }

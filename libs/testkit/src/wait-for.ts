@@ -28,7 +28,7 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const seen = lastError === undefined ? JSON.stringify(last) : String(lastError);
+      const seen = lastError === undefined ? JSON.stringify(last) : (lastError as Error).message;
       throw new Error(
         `timed out waiting for ${options.description ?? 'condition'}; last seen: ${seen?.slice(0, 500)}`,
       );

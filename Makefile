@@ -1,0 +1,40 @@
+# Thin wrappers over npm scripts and infra/local.sh; the logic lives there.
+.PHONY: demo test lint build bench quality infra-up infra-down infra-status tools clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+
+tools:
+	bash infra/install-tools.sh
+
+infra-up: tools
+	bash infra/local.sh up
+
+infra-down:
+	bash infra/local.sh down
+
+infra-status:
+	bash infra/local.sh status
+
+build: node_modules/.package-lock.json
+	npm run build
+
+lint: node_modules/.package-lock.json
+	npm run lint
+
+## The live demo: infrastructure, the three services, a simulated feed, model versions as they appear.
+demo: node_modules/.package-lock.json infra-up
+	npm run demo
+
+## Every test: lint, type-check, unit, component and e2e against the real servers, with coverage.
+test: node_modules/.package-lock.json infra-up
+	npm test
+
+bench: node_modules/.package-lock.json infra-up
+	npm run bench
+
+quality: node_modules/.package-lock.json
+	npm run quality
+
+clean:
+	npm run clean
