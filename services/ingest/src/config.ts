@@ -56,6 +56,12 @@ export const ingestEnvSchema = z
     INGEST_FETCH_MIN_BYTES: integer(1).default(131_072),
     /** Partitions processed at once. @default 2 */
     INGEST_PARTITIONS_CONCURRENCY: integer(1).default(2),
+    /**
+     * How long the group waits for a silent member before giving its partitions to the others.
+     * Shorter means faster takeover after a crash, at the risk of rebalances during long pauses.
+     * @default 30000
+     */
+    INGEST_SESSION_TIMEOUT_MS: integer(6_000).default(30_000),
     /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
     INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
     /** How often consumer lag is read from the brokers for `/metrics`. @default 5000 */

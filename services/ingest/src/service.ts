@@ -20,6 +20,8 @@ import { createArrivalHandler } from './entry-points/arrival-handler';
 export interface IngestService extends Service {
   /** The HTTP port of `/healthz`, `/readyz`, `/metrics` (known after `start`). */
   port(): number;
+  /** The partitions this instance holds now, per topic. */
+  assignment(): Record<string, number[]>;
 }
 
 /**
@@ -90,6 +92,7 @@ export function createIngestService(
 
   return {
     port: () => listeningPort,
+    assignment: () => consumer?.assignment() ?? {},
     async start() {
       await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
       amqp = await connectAmqp({
@@ -130,6 +133,8 @@ export function createIngestService(
         minBytes: config.INGEST_FETCH_MIN_BYTES,
         maxWaitTimeMs: config.INGEST_LINGER_MS,
         partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENCY,
+        sessionTimeoutMs: config.INGEST_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: Math.min(3_000, Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 3)),
       });
       const running = consumer;
       health.register('kafka', () => running.isRunning());
