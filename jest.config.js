@@ -6,6 +6,8 @@ const common = { transform, moduleNameMapper, testEnvironment: 'node' };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  globalSetup: '<rootDir>/jest.global-setup.ts',
+  globalTeardown: '<rootDir>/jest.global-teardown.ts',
   collectCoverageFrom: [
     'libs/*/src/**/*.ts',
     'services/*/src/**/*.ts',

@@ -1,3 +1,4 @@
 export * from './servers';
 export * from './wait-for';
 export * from './isolation';
+export * from './containers';
