@@ -21,7 +21,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/*/src/**/__tests__/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/*/src/**/__tests__/*.test.ts',
+        '<rootDir>/bench/src/**/__tests__/*.test.ts',
+      ],
     },
     {
       ...common,

@@ -46,6 +46,44 @@ export interface EventServiceOptions {
   beforeStop?: ShutdownStep[];
 }
 
+/** The environment every event service shares (see `libs/config`'s common shapes). */
+export interface EventServiceEnv {
+  DATABASE_URL: string;
+  WAREHOUSE_SCHEMA: string;
+  DATABASE_POOL_SIZE: number;
+  AMQP_URL: string;
+  AMQP_EXCHANGE: string;
+  AMQP_PREFETCH: number;
+  HTTP_PORT: number;
+  HTTP_HOST: string;
+}
+
+/** The connection and HTTP options of {@link createEventService}, from a service's config. */
+export function connectionOptionsFrom(
+  config: EventServiceEnv,
+): Pick<
+  EventServiceOptions,
+  | 'databaseUrl'
+  | 'schema'
+  | 'poolSize'
+  | 'amqpUrl'
+  | 'exchange'
+  | 'prefetch'
+  | 'httpPort'
+  | 'httpHost'
+> {
+  return {
+    databaseUrl: config.DATABASE_URL,
+    schema: config.WAREHOUSE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+    amqpUrl: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    prefetch: config.AMQP_PREFETCH,
+    httpPort: config.HTTP_PORT,
+    httpHost: config.HTTP_HOST,
+  };
+}
+
 /** A running event service. */
 export interface EventService extends Service {
   port(): number;

@@ -1,7 +1,7 @@
 import { topologyOf } from '@streamtrain/amqp';
 import { createMetricsRegistry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
-import { createEventService } from '@streamtrain/service-kit';
+import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
 import type { PipelineConfig } from './config';
 import { createPipelineMetrics } from './adapters/pipeline-metrics';
@@ -23,14 +23,7 @@ export function createPipelineService(
     logger,
     registry,
     onFatal,
-    databaseUrl: config.DATABASE_URL,
-    schema: config.WAREHOUSE_SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    amqpUrl: config.AMQP_URL,
-    exchange: config.AMQP_EXCHANGE,
-    prefetch: config.AMQP_PREFETCH,
-    httpPort: config.HTTP_PORT,
-    httpHost: config.HTTP_HOST,
+    ...connectionOptionsFrom(config),
     outboxTable: 'pipeline_outbox',
     consume: ({ pool, wakeRelay }) =>
       Promise.resolve({

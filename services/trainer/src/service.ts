@@ -3,7 +3,7 @@ import { loadBackend } from '@streamtrain/model';
 import { createMetricsRegistry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
 import { listModelVersions } from '@streamtrain/warehouse';
-import { createEventService } from '@streamtrain/service-kit';
+import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
@@ -26,14 +26,7 @@ export function createTrainerService(
     logger,
     registry,
     onFatal,
-    databaseUrl: config.DATABASE_URL,
-    schema: config.WAREHOUSE_SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    amqpUrl: config.AMQP_URL,
-    exchange: config.AMQP_EXCHANGE,
-    prefetch: config.AMQP_PREFETCH,
-    httpPort: config.HTTP_PORT,
-    httpHost: config.HTTP_HOST,
+    ...connectionOptionsFrom(config),
     outboxTable: 'trainer_outbox',
     beforeStop: [
       {

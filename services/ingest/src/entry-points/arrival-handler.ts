@@ -1,4 +1,3 @@
-import { deadLetterHeaders } from '@streamtrain/contracts';
 import type { BatchHandler, KafkaProducer } from '@streamtrain/kafka';
 import { retry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
@@ -6,6 +5,7 @@ import { inTransaction, writeArrivalBatch } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import { classifyMessages } from '../domain/arrival-batch';
 import type { IngestMetrics } from '../adapters/ingest-metrics';
+import { sendDeadLetters } from '../adapters/dead-letter-sink';
 
 /** What the arrival handler needs. */
 export interface ArrivalHandlerDeps {
@@ -59,13 +59,10 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
         },
       );
       if (classified.deadLetters.length > 0) {
-        await deps.deadLetterProducer.send(
+        await sendDeadLetters(
+          deps.deadLetterProducer,
           deps.deadLetterTopic,
-          classified.deadLetters.map((letter) => ({
-            key: letter.key,
-            value: letter.value,
-            headers: deadLetterHeaders(letter.reason),
-          })),
+          classified.deadLetters,
         );
         for (const letter of classified.deadLetters) {
           deps.metrics.deadLetters.inc({ topic: batch.topic, code: letter.reason.code });

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { deadLetterHeaders } from '@streamtrain/contracts';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import type { Logger } from '@streamtrain/observability';
 import {
@@ -15,6 +14,7 @@ import { inTransaction, writeArrivalBatch } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import { classifyMessages } from '../domain/arrival-batch';
 import type { SourceMessage } from '../domain/arrival-batch';
+import { sendDeadLetters } from '../adapters/dead-letter-sink';
 
 /** Options of {@link importFile}. */
 export interface FileImportOptions {
@@ -87,16 +87,11 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
       nowMs: now(),
       service: 'ingest-import',
     });
-    if (classified.deadLetters.length > 0) {
-      await options.deadLetterProducer.send(
-        options.deadLetterTopic,
-        classified.deadLetters.map((letter) => ({
-          key: letter.key,
-          value: letter.value,
-          headers: deadLetterHeaders(letter.reason),
-        })),
-      );
-    }
+    await sendDeadLetters(
+      options.deadLetterProducer,
+      options.deadLetterTopic,
+      classified.deadLetters,
+    );
     const result = await inTransaction(options.pool, (client) =>
       writeArrivalBatch(client, classified),
     );
