@@ -86,6 +86,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',
       '@typescript-eslint/unbound-method': 'off',
+      // Test doubles are often async functions that only throw or return.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   prettier,
