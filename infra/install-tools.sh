@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the command-line tools the project needs beyond Node.js and npm, from Debian's
 # packages, when they are missing: Java 17 and Maven (to fetch and run Kafka), kcat (the e2e
-# test's outside producer), psql and pg_isready (infra/local.sh). Needs root for apt-get.
+# test's outside producer), psql and pg_isready (infra/local.sh). Uses apt-get as root, or through sudo.
 set -euo pipefail
 
 declare -A package_of=(
@@ -22,11 +22,14 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+sudo=()
 if [ "$(id -u)" -ne 0 ]; then
-  echo "missing tools; install these Debian packages (as root): ${packages[*]}" >&2
-  exit 1
+  if ! command -v sudo >/dev/null 2>&1 || ! sudo -n true 2>/dev/null; then
+    echo "missing tools; install these Debian packages (as root): ${packages[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo -n)
 fi
 echo "tools: installing ${packages[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq "${packages[@]}" >/dev/null
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
