@@ -14,6 +14,7 @@ const INGEST_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
 describe('ingest delivery guarantees', () => {
   let harness: IngestHarness;
   let producer: KafkaProducer;
+  let cleanup: () => void = () => undefined;
 
   beforeEach(async () => {
     // A short session so a SIGKILLed member's partitions move on quickly.
@@ -22,6 +23,8 @@ describe('ingest delivery guarantees', () => {
   });
 
   afterEach(async () => {
+    cleanup();
+    cleanup = () => undefined;
     await producer.disconnect();
     await harness.dispose();
   });
@@ -41,11 +44,20 @@ describe('ingest delivery guarantees', () => {
         await new Promise((resolve) => setTimeout(resolve, 400));
       }
     })();
-    const runIngest = (): ReturnType<typeof spawn> =>
-      spawn(process.execPath, [INGEST_MAIN], {
+    const children = new Set<ReturnType<typeof spawn>>();
+    const runIngest = (): ReturnType<typeof spawn> => {
+      const child = spawn(process.execPath, [INGEST_MAIN], {
         env: { ...process.env, ...harness.env },
         stdio: 'ignore',
       });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    };
+    // A failed assertion must not leave an ingest process behind.
+    cleanup = () => {
+      for (const child of children) child.kill('SIGKILL');
+    };
 
     let kills = 0;
     while (sent < total && kills < 8) {
