@@ -2,7 +2,7 @@ import { averagePrecision, cardPrecisionAtK, rocAuc } from '@streamtrain/metrics
 import type { ScoredCardTransaction } from '@streamtrain/metrics';
 import { rollingAveragePrecision } from './rolling-ap';
 import type { RollingPoint } from './rolling-ap';
-import type { ScoredLog } from './scored-log';
+import type { ScoredLog, ScoredRow } from './scored-log';
 
 /** Days of a week. */
 const WEEK_DAYS = 7;
@@ -14,15 +14,32 @@ export interface TestPeriod {
 }
 
 /**
- * Which test transactions are left out because their card is already known to be compromised:
- * - `labelled`: a fraud label of the customer was reported before the start of the day (what the
- *   live system knows; the default);
- * - `handbook`: the handbook's rule, from ground truth: the customer had a fraudulent transaction
- *   between the start of the fold's training week (14 days before the test week) and 8 days
- *   before the day;
+ * Which test transactions are left out because their card is already known to be compromised.
+ * The handbook's folds know the frauds from the start of their training week, 14 days before the
+ * test week; each rule keeps that horizon and differs in what "known" means:
+ * - `labelled`: a fraud label of the customer was reported between the start of the fold's
+ *   training week and the start of the day: what the live system would know (the default);
+ * - `handbook`: the handbook's own rule (`get_train_test_set`), from ground truth: the customer had
+ *   a fraudulent transaction between the start of the training week and 8 days before the day;
  * - `none`: every transaction is kept.
  */
 export type KnownCardRule = 'labelled' | 'handbook' | 'none';
+
+/** Days from the start of a handbook fold's training week to the start of its test week. */
+export const FOLD_LOOKBACK_DAYS = 14;
+
+/** What the rules of {@link KnownCardRule} look at, per customer index of the log. */
+export interface KnownCardEvidence {
+  /** Ground truth: the days (ascending) on which the customer had a fraudulent transaction. */
+  readonly fraudDays: ReadonlyMap<number, readonly number[]>;
+  /** When fraud labels of the customer were reported, as fractional simulated days, ascending. */
+  readonly reportDays: ReadonlyMap<number, readonly number[]>;
+}
+
+/** Whether `list` holds a value in `[from, to)`. */
+export function hasValueIn(list: readonly number[] | undefined, from: number, to: number): boolean {
+  return list !== undefined && list.some((value) => value >= from && value < to);
+}
 
 /** The three handbook metrics over one set of test transactions. */
 export interface QualityMetrics {
@@ -66,32 +83,26 @@ export function detectedCards(
   }
   return [...cards.values()]
     .sort(
-      (a, b) =>
-        b.maxScore - a.maxScore || (a.cardId < b.cardId ? -1 : a.cardId > b.cardId ? 1 : 0),
+      (a, b) => b.maxScore - a.maxScore || (a.cardId < b.cardId ? -1 : a.cardId > b.cardId ? 1 : 0),
     )
     .slice(0, k)
     .filter((card) => card.compromised)
     .map((card) => card.cardId);
 }
 
-/** Ground truth a {@link KnownCardRule} of `handbook` needs: each customer's days with fraud. */
-export type FraudDaysByCustomer = ReadonlyMap<number, readonly number[]>;
-
 function excludedBy(
   rule: KnownCardRule,
-  fraudDays: FraudDaysByCustomer,
+  evidence: KnownCardEvidence,
   weekStart: number,
-): (row: ReturnType<ScoredLog['row']>) => boolean {
+): (row: ScoredRow) => boolean {
+  const horizon = weekStart - FOLD_LOOKBACK_DAYS;
   switch (rule) {
     case 'none':
       return () => false;
     case 'labelled':
-      return (row) => row.knownCompromised;
+      return (row) => hasValueIn(evidence.reportDays.get(row.customer), horizon, row.day);
     case 'handbook':
-      return (row) =>
-        (fraudDays.get(row.customer) ?? []).some(
-          (day) => day >= weekStart - 2 * WEEK_DAYS && day <= row.day - (WEEK_DAYS + 1),
-        );
+      return (row) => hasValueIn(evidence.fraudDays.get(row.customer), horizon, row.day - 7);
   }
 }
 
@@ -114,7 +125,7 @@ export function evaluateTestPeriod(
   log: ScoredLog,
   period: TestPeriod,
   rule: KnownCardRule,
-  fraudDays: FraudDaysByCustomer,
+  evidence: KnownCardEvidence,
   k = 100,
 ): TestEvaluation {
   const weeks: (QualityMetrics & { startDay: number })[] = [];
@@ -122,7 +133,7 @@ export function evaluateTestPeriod(
   const allLabels: number[] = [];
   for (let week = 0; week < period.weeks; week += 1) {
     const weekStart = period.startDay + week * WEEK_DAYS;
-    const excluded = excludedBy(rule, fraudDays, weekStart);
+    const excluded = excludedBy(rule, evidence, weekStart);
     const scores: number[] = [];
     const labels: number[] = [];
     const detected = new Set<string>();
@@ -168,22 +179,32 @@ export function evaluateTestPeriod(
     transactions: allLabels.length,
     frauds: allLabels.reduce((sum, label) => sum + label, 0),
     weeks,
-    pooled: { auc: rocAuc(allScores, allLabels), averagePrecision: averagePrecision(allScores, allLabels) },
+    pooled: {
+      auc: rocAuc(allScores, allLabels),
+      averagePrecision: averagePrecision(allScores, allLabels),
+    },
   };
 }
 
 /**
  * Rolling average precision of every scored day: for each day from the first scored one, the AP
- * of the transactions of the `windowDays` days ending on it, cards already known to be
- * compromised (a fraud label reported before the day) left out as in the test metrics.
+ * of the transactions of the `windowDays` days ending on it, leaving out, on each day, the cards
+ * with a fraud label reported in the {@link FOLD_LOOKBACK_DAYS} days before it (the `labelled`
+ * rule on a sliding horizon instead of a fold's).
  */
-export function rollingQuality(log: ScoredLog, windowDays: number): RollingPoint[] {
+export function rollingQuality(
+  log: ScoredLog,
+  evidence: KnownCardEvidence,
+  windowDays: number,
+): RollingPoint[] {
   const days: number[] = [];
   const scores: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < log.length; i += 1) {
     const row = log.row(i);
-    if (row.knownCompromised) continue;
+    if (hasValueIn(evidence.reportDays.get(row.customer), row.day - FOLD_LOOKBACK_DAYS, row.day)) {
+      continue;
+    }
     days.push(row.day);
     scores.push(row.score);
     labels.push(row.isFraud ? 1 : 0);

@@ -5,7 +5,7 @@ export interface StoredTransaction {
   readonly transactionId: string;
   readonly eventTimeMs: number;
   /** Its features at its own event time, in `featureNames()` order. */
-  readonly features: readonly number[];
+  readonly features: Float32Array;
   /** Whether its example goes to the gate's holdout instead of training. */
   readonly holdout: boolean;
   /** `null` until it becomes an example; then the example's label. */
@@ -131,32 +131,55 @@ export class ExampleStore {
   }
 }
 
+/** A holdout example with the score of the model version that last scored it. */
+export interface HoldoutEntry {
+  readonly example: StoredTransaction;
+  /** The score `scoredBy` gave it; meaningless while `scoredBy` is `null`. */
+  score: number;
+  /** The version whose score `score` is, or `null`. */
+  scoredBy: number | null;
+}
+
 /**
  * The gate's test set: the most recent `capacity` holdout examples by (event time, id), what
  * `readRecentHoldout` returns. An example pushed out never comes back: later examples are newer.
+ * Each entry can cache one model's score, so an unchanged champion is not scored twice.
  */
 export class HoldoutWindow {
-  private examples: StoredTransaction[] = [];
+  private entries: HoldoutEntry[] = [];
 
   constructor(private readonly capacity: number) {}
 
   /** Number of examples held. */
   get size(): number {
-    return this.examples.length;
+    return this.entries.length;
   }
 
   /** Adds new holdout examples (corrections are already in, by reference) and trims. */
   add(examples: readonly StoredTransaction[]): void {
     if (examples.length === 0) return;
-    for (const example of examples) this.examples.push(example);
-    this.examples.sort(compareExamples);
-    if (this.examples.length > this.capacity) {
-      this.examples = this.examples.slice(this.examples.length - this.capacity);
+    const added = [...examples].sort(compareExamples);
+    // Both sides are sorted: a merge costs one pass, where a sort of the whole window would not.
+    const merged: HoldoutEntry[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.entries.length || j < added.length) {
+      const old = this.entries[i];
+      const next = added[j];
+      if (next === undefined || (old !== undefined && compareExamples(old.example, next) <= 0)) {
+        merged.push(old as HoldoutEntry);
+        i += 1;
+      } else {
+        merged.push({ example: next, score: 0, scoredBy: null });
+        j += 1;
+      }
     }
+    this.entries =
+      merged.length > this.capacity ? merged.slice(merged.length - this.capacity) : merged;
   }
 
-  /** The examples, oldest first. */
-  current(): readonly StoredTransaction[] {
-    return this.examples;
+  /** The entries, oldest first. */
+  current(): readonly HoldoutEntry[] {
+    return this.entries;
   }
 }

@@ -9,10 +9,11 @@ export interface HandbookFigures {
 
 /**
  * Test estimates of the Fraud Detection Handbook (Le Borgne et al., "Reproducible Machine Learning
- * for Credit Card Fraud Detection - Practical Handbook", §5.3 "Model selection" and §7.2
- * "Feed-forward neural network") on its simulated dataset: prequential validation, 4 folds of one
- * training week, a 7-day delay and one test week, the test weeks starting on 2018-08-08, -15, -22
- * and -29; each figure is the mean over the folds of the best hyper-parameters by validation.
+ * for Credit Card Fraud Detection - Practical Handbook", chapter 5 "Model selection" and chapter 7
+ * "Feed-forward neural network") on its simulated dataset: prequential validation with 4 folds of
+ * one training week, a 7-day delay and one test week, the test weeks starting on 2018-08-08, -15,
+ * -22 and -29; each figure is the mean over the folds, for the hyper-parameters chosen on
+ * validation.
  */
 export const HANDBOOK_FIGURES: readonly HandbookFigures[] = Object.freeze([
   { model: 'Logistic regression', auc: 0.868, averagePrecision: 0.623, cardPrecisionAt100: 0.297 },

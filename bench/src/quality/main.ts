@@ -1,15 +1,23 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadBackend } from '@streamtrain/model';
 import { evaluateTestPeriod, rollingQuality } from './evaluation';
 import { HANDBOOK_FIGURES } from './handbook';
-import { LIVE_DEFAULTS, parseBackend, parseCount, parseMicroBatch, parsePositive } from './options';
+import {
+  LIVE_DEFAULTS,
+  parseBackend,
+  parseCount,
+  parseMicroBatch,
+  parseOptimizerState,
+  parsePositive,
+  resolveTestPeriod,
+} from './options';
 import type { BackendOption } from './options';
-import { resolveTestPeriod } from './options';
-import { renderQualityMarkdown } from './quality-doc';
+import { renderResultsSection, updateQualityDoc } from './quality-doc';
+import { QUALITY_DOC_TEMPLATE } from './quality-doc-template';
 import { runReplay } from './replay';
 import type { MicroBatch, ReplayProgress } from './replay';
 import { formatTable } from './report';
@@ -31,18 +39,25 @@ interface CliOptions {
   epochs: number;
   positiveWeight: number;
   rollingDays: number;
+  optimizerState: 'reset' | 'keep';
+}
+
+function roundTimings<T extends object>(timings: T): T {
+  return Object.fromEntries(
+    Object.entries(timings).map(([step, seconds]) => [step, Math.round(Number(seconds) * 10) / 10]),
+  ) as T;
 }
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-function formatProgress(progress: ReplayProgress): string {
+function formatProgress(progress: ReplayProgress, rollingDays: number): string {
   const champion =
     progress.championVersion === null ? 'no champion yet' : `champion v${progress.championVersion}`;
   return (
     `day ${progress.simDay}/${progress.simDays} · ${n(progress.transactions)} tx · ` +
     `${n(progress.eventsPerSecond)} events/s · ${champion} ` +
     `(${n(progress.versions)} versions, ${n(progress.promotions)} promotions) · ` +
-    `7-day AP ${progress.rollingAp === null ? 'n/a' : progress.rollingAp.toFixed(3)} · ` +
+    `${rollingDays}-day AP ${progress.rollingAp === null ? 'n/a' : progress.rollingAp.toFixed(3)} · ` +
     `${(progress.elapsedMs / 1000).toFixed(0)} s`
   );
 }
@@ -51,7 +66,15 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
   const testPeriod = resolveTestPeriod(options.days, options.testWeeks, options.testStartDay);
   const loaded = await loadBackend({
     preferred: options.backend,
-    logger: { info: () => undefined, warn: (obj, msg) => console.error(msg, obj) },
+    logger: {
+      info: () => undefined,
+      warn: (obj, msg) => {
+        const { backend, err } = obj as { backend?: string; err?: unknown };
+        console.error(
+          `${msg}: ${backend ?? '?'} (${err instanceof Error ? err.message : String(err)})`,
+        );
+      },
+    },
   });
   console.error(
     `quality: ${n(options.customers)} customers, ${n(options.terminals)} terminals, ` +
@@ -74,38 +97,32 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
+      optimizerState: options.optimizerState,
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
     },
-    (progress) => console.error(formatProgress(progress)),
+    (progress) => console.error(formatProgress(progress, options.rollingDays)),
   );
   const durationSeconds = (performance.now() - started) / 1000;
 
-  const evaluation = evaluateTestPeriod(
-    replay.log,
-    testPeriod,
-    'labelled',
-    replay.fraudDaysByCustomer,
-  );
-  const handbookRule = evaluateTestPeriod(
-    replay.log,
-    testPeriod,
-    'handbook',
-    replay.fraudDaysByCustomer,
-  );
-  const noExclusion = evaluateTestPeriod(replay.log, testPeriod, 'none', replay.fraudDaysByCustomer);
+  const evaluation = evaluateTestPeriod(replay.log, testPeriod, 'labelled', replay.knownCards);
+  const handbookRule = evaluateTestPeriod(replay.log, testPeriod, 'handbook', replay.knownCards);
+  const noExclusion = evaluateTestPeriod(replay.log, testPeriod, 'none', replay.knownCards);
   const promotionsPerDay = new Array<number>(replay.days).fill(0);
   for (const promotion of replay.promotions) {
     const day = Math.min(replay.days - 1, Math.floor(promotion.day));
     promotionsPerDay[day] = (promotionsPerDay[day] ?? 0) + 1;
   }
-  const rolling = rollingQuality(replay.log, options.rollingDays).map((point) => ({
-    day: point.day,
-    date: dateOfSimDay(point.day, replay.startMs),
-    ap: point.ap,
-    promotions: promotionsPerDay[point.day] ?? 0,
-  }));
-  const { log: _log, fraudDaysByCustomer: _fraud, promotions, startMs: _start, ...counts } = replay;
+  const rolling = rollingQuality(replay.log, replay.knownCards, options.rollingDays).map(
+    (point) => ({
+      day: point.day,
+      date: dateOfSimDay(point.day, replay.startMs),
+      ap: point.ap,
+      promotions: promotionsPerDay[point.day] ?? 0,
+    }),
+  );
+  const { log: _log, knownCards: _known, promotions, startMs: _start, ...counts } = replay;
+  const replayCounts = { ...counts, timings: roundTimings(counts.timings) };
   const report: QualityReport = {
     generatedAt: new Date().toISOString(),
     command: ['node bench/dist/quality/main.js', ...argv].join(' '),
@@ -129,6 +146,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       batchSize: LIVE_DEFAULTS.batchSize,
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
+      optimizerState: options.optimizerState,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
       holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0',
       gate: LIVE_DEFAULTS.gate,
@@ -152,7 +170,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       promotions: promotions.length,
       evaluation,
       variants: { handbookRule, noExclusion },
-      replay: counts,
+      replay: replayCounts,
     },
     handbook: HANDBOOK_FIGURES,
     rolling,
@@ -162,7 +180,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     title: `Rolling ${options.rollingDays}-day average precision, prequential (champion at arrival)`,
     caption:
       `AP of the last ${options.rollingDays} days' transactions, each scored by the champion of ` +
-      'its arrival; cards with a fraud label reported before the day left out.',
+      'its arrival; cards with a fraud label reported in the 14 days before the day left out.',
     days: replay.days,
     startMs: replay.startMs,
     points: rolling,
@@ -179,9 +197,20 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     ),
   });
   await mkdir(join(options.outDir, 'results'), { recursive: true });
-  await writeFile(join(options.outDir, 'results', 'quality.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(
+    join(options.outDir, 'results', 'quality.json'),
+    JSON.stringify(report, null, 2) + '\n',
+  );
   await writeFile(join(options.outDir, 'quality-rolling-ap.svg'), svg);
-  await writeFile(join(options.outDir, 'QUALITY.md'), renderQualityMarkdown(report, replay.startMs));
+  const docPath = join(options.outDir, 'QUALITY.md');
+  const existing = await readFile(docPath, 'utf8').catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ENOENT') return null;
+    throw error;
+  });
+  await writeFile(
+    docPath,
+    updateQualityDoc(existing, QUALITY_DOC_TEMPLATE, renderResultsSection(report, replay.startMs)),
+  );
   console.log(formatTable(report));
   console.error(
     `quality: ${durationSeconds.toFixed(0)} s; wrote ${join(options.outDir, 'QUALITY.md')}, ` +
@@ -213,17 +242,35 @@ const program = new Command('quality')
       'its four weeks, else the last test weeks of the run)',
     parseCount,
   )
-  .option('--epochs <n>', 'passes over each batch (the trainer: 2)', parseCount, LIVE_DEFAULTS.epochs)
+  .option(
+    '--epochs <n>',
+    'passes over each batch (the trainer: 2)',
+    parseCount,
+    LIVE_DEFAULTS.epochs,
+  )
   .option(
     '--positive-weight <w>',
     'loss weight of a fraud example (the trainer: 10)',
     parsePositive,
     LIVE_DEFAULTS.positiveWeight,
   )
+  .option(
+    '--optimizer-state <mode>',
+    "'keep': keep the latest model and its Adam state in memory; 'reset': warm-start each " +
+      'batch from the latest artifact, Adam restarting, exactly as the trainer does today',
+    parseOptimizerState,
+    'keep',
+  )
   .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  // Options that do not fit together are the user's to fix: the message, without a stack.
+  if (error instanceof InvalidArgumentError) {
+    console.error(`quality: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(error);
   process.exitCode = 1;
 });

@@ -17,7 +17,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   positiveWeight: 10,
   modelSeed: 42,
   holdoutSize: 20_000,
-  gate: Object.freeze({ minExamples: 200, minPositives: 5, maxApDrop: 0.01 }) as GatePolicy,
+  gate: Object.freeze<GatePolicy>({ minExamples: 200, minPositives: 5, maxApDrop: 0.01 }),
 });
 
 /** Parses a non-negative integer option. */
@@ -38,7 +38,12 @@ export function parsePositive(value: string): number {
   return parsed;
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /**
  * Parses a micro-batch size: a span of event time (`90s`, `15m`, `1h`, `1d`) or a number of
@@ -90,4 +95,12 @@ export function resolveTestPeriod(
     );
   }
   return { startDay: start, weeks: testWeeks };
+}
+
+/** Parses `--optimizer-state`. */
+export function parseOptimizerState(value: string): 'reset' | 'keep' {
+  if (value !== 'reset' && value !== 'keep') {
+    throw new InvalidArgumentError("expected 'reset' or 'keep'");
+  }
+  return value;
 }

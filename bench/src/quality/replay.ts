@@ -1,8 +1,8 @@
 import { computeFeatures, featureNames, historyRange, toFeatureInput } from '@streamtrain/features';
 import type { FeatureInput, FeatureVector, KnownLabel } from '@streamtrain/features';
-import { averagePrecision } from '@streamtrain/metrics';
+import { averagePrecision, rocAuc } from '@streamtrain/metrics';
 import { FraudModel, gateCandidate } from '@streamtrain/model';
-import type { GatePolicy, ModelArtifact } from '@streamtrain/model';
+import type { GatePolicy, ModelArtifact, ModelMetrics } from '@streamtrain/model';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
 import type {
   LabelEvent,
@@ -10,11 +10,13 @@ import type {
   SimulatorOptions,
   TransactionEvent,
 } from '@streamtrain/simulator';
+import { FOLD_LOOKBACK_DAYS, hasValueIn } from './evaluation';
+import type { KnownCardEvidence } from './evaluation';
 import { ExampleStore, HoldoutWindow } from './example-store';
-import type { StoredTransaction } from './example-store';
+import type { HoldoutEntry, StoredTransaction } from './example-store';
 import { isHoldout } from './holdout';
-import { RollingHistory } from "./rolling-history";
-import { ScoredLog } from "./scored-log";
+import { RollingHistory } from './rolling-history';
+import { ScoredLog } from './scored-log';
 import { DAY_MS, simDayOf } from './sim-time';
 
 /** How the event stream is cut into micro-batches: by event time, or by number of events. */
@@ -36,6 +38,11 @@ export interface ReplayConfig {
   readonly batchSize: number;
   readonly positiveWeight: number;
   readonly modelSeed: number;
+  /**
+   * `reset`: each batch warm-starts from the latest version's artifact, so Adam's moments start
+   * over, as the trainer does; `keep`: the latest version stays in memory with its optimizer.
+   */
+  readonly optimizerState: 'reset' | 'keep';
   /** The trainer's `TRAINER_HOLDOUT_SIZE`. */
   readonly holdoutSize: number;
   /** The trainer's gate policy. */
@@ -56,7 +63,7 @@ export interface ReplayProgress {
   readonly championVersion: number | null;
   readonly versions: number;
   readonly promotions: number;
-  /** AP of the last `rollingDays` days of scored transactions (known compromised cards left out). */
+  /** AP of the last `rollingDays` days of scored transactions (recently labelled cards left out). */
   readonly rollingAp: number | null;
   readonly elapsedMs: number;
 }
@@ -83,8 +90,8 @@ export interface ReplayTimings {
 /** Everything a replay observed. */
 export interface ReplayResult {
   readonly log: ScoredLog;
-  /** Per customer index of the log, the days (ascending) on which it had a fraudulent transaction. */
-  readonly fraudDaysByCustomer: ReadonlyMap<number, readonly number[]>;
+  /** Ground truth and label reports per customer, to tell which cards were known compromised. */
+  readonly knownCards: KnownCardEvidence;
   readonly startMs: number;
   readonly days: number;
   readonly events: number;
@@ -117,18 +124,32 @@ interface Champion {
   readonly version: number;
 }
 
-function flatten(rows: readonly (readonly number[])[], width: number): Float32Array {
+function flatten(
+  rows: readonly (ArrayLike<number> & Iterable<number>)[],
+  width: number,
+): Float32Array {
   const flat = new Float32Array(rows.length * width);
   rows.forEach((row, i) => flat.set(row, i * width));
   return flat;
 }
 
-/** `holdout has 12 examples, fewer than…` → `holdout has too few examples`, for counting. */
+/** What `FraudModel.evaluate` returns, from scores already computed. */
+function metricsOf(scores: Float32Array, labels: readonly number[]): ModelMetrics {
+  return {
+    auc: rocAuc(scores, labels),
+    averagePrecision: averagePrecision(scores, labels),
+    examples: labels.length,
+    positives: labels.reduce((sum, label) => sum + label, 0),
+  };
+}
+
+/** The gist of a gate's reason to keep the champion, so rejections can be counted by kind. */
 function rejectionKind(reason: string): string {
-  if (reason.includes('positives, fewer')) return 'too few holdout positives';
+  if (reason.includes('below the floor')) return 'AP more than the tolerance below the champion';
+  if (reason.startsWith('no champion yet')) return 'no champion yet and the holdout too small';
   if (reason.includes('examples, fewer')) return 'too few holdout examples';
-  if (reason.includes('below the floor')) return 'AP below the champion';
-  return reason;
+  if (reason.includes('positives, fewer')) return 'too few holdout frauds';
+  return reason.replace(/\d+(\.\d+)?/g, 'N');
 }
 
 /**
@@ -141,9 +162,10 @@ function rejectionKind(reason: string): string {
  * 2. their features are stored;
  * 3. the watermark advances to the batch's latest event time and examples mature as
  *    `matureExamples` matures them;
- * 4. the latest version is warm-started (from its artifact, so Adam restarts as in the trainer),
- *    trained on the batch's non-holdout examples, measured with the champion on the most recent
- *    holdout examples, and promoted if `gateCandidate` says so.
+ * 4. the latest version is warm-started (with its optimizer state, or from its artifact so that
+ *    Adam restarts as in the trainer: `optimizerState`), trained on the batch's non-holdout
+ *    examples, measured with the champion on the most recent holdout examples, and promoted if
+ *    `gateCandidate` says so.
  */
 export async function runReplay(
   config: ReplayConfig,
@@ -162,7 +184,7 @@ export async function runReplay(
   const holdout = new HoldoutWindow(config.holdoutSize);
   const log = new ScoredLog();
   const fraudDays = new Map<number, number[]>();
-  const firstFraudReport = new Map<string, number>();
+  const reportDays = new Map<number, number[]>();
   const promotions: Promotion[] = [];
   const rejections: Record<string, number> = {};
   const timings = { simulation: 0, features: 0, scoring: 0, training: 0, gate: 0, artifacts: 0 };
@@ -172,7 +194,7 @@ export async function runReplay(
   let latest: ModelArtifact | null = null;
   let versions = 0;
   let watermarkMs = Number.NEGATIVE_INFINITY;
-  let counts = { events: 0, transactions: 0, frauds: 0, labels: 0, unscored: 0, batches: 0 };
+  const counts = { events: 0, transactions: 0, frauds: 0, labels: 0, unscored: 0, batches: 0 };
   let prunedDay = -1;
 
   const started = performance.now();
@@ -199,7 +221,7 @@ export async function runReplay(
     const labels: number[] = [];
     for (let i = log.firstIndexOfDay(day - config.rollingDays + 1); i < log.length; i += 1) {
       const row = log.row(i);
-      if (row.knownCompromised) continue;
+      if (hasValueIn(reportDays.get(row.customer), row.day - FOLD_LOOKBACK_DAYS, row.day)) continue;
       scores.push(row.score);
       labels.push(row.isFraud ? 1 : 0);
     }
@@ -256,30 +278,54 @@ export async function runReplay(
       if (scores === null) {
         counts.unscored += 1;
       } else {
-        const reported = firstFraudReport.get(target.customerId);
-        log.push({
-          day,
-          customer,
-          score: scores[i] as number,
-          isFraud: event.isFraud,
-          knownCompromised: reported !== undefined && reported < startMs + day * DAY_MS,
-        });
+        log.push({ day, customer, score: scores[i] as number, isFraud: event.isFraud });
       }
       store.store({
         transactionId: target.transactionId,
         eventTimeMs: target.eventTimeMs,
-        features: (vectors[i] as FeatureVector).values,
+        // float32 is what the model takes; converting once here keeps the gate's copies cheap.
+        features: Float32Array.from((vectors[i] as FeatureVector).values),
         holdout: isHoldout(target.transactionId),
       });
     });
   };
 
-  const trainAndGate = async (training: readonly StoredTransaction[]): Promise<void> => {
-    const candidate = await timedAsync('artifacts', async () =>
+  let kept: FraudModel | null = null;
+  const nextCandidate = async (): Promise<FraudModel> => {
+    if (config.optimizerState === 'keep') {
+      kept ??= FraudModel.create(names, { seed: config.modelSeed });
+      return kept;
+    }
+    return timedAsync('artifacts', async () =>
       latest === null
         ? FraudModel.create(names, { seed: config.modelSeed })
         : FraudModel.fromArtifact(latest),
     );
+  };
+
+  // The champion's holdout scores are cached on the holdout entries until the next promotion: its
+  // weights do not change, so only entries new to the holdout need scoring.
+  const championScores = (recent: readonly HoldoutEntry[]): Float32Array => {
+    const { model, version } = champion as Champion;
+    const missing = recent.filter((entry) => entry.scoredBy !== version);
+    if (missing.length > 0) {
+      const scores = model.predict(
+        flatten(
+          missing.map((entry) => entry.example.features),
+          width,
+        ),
+      );
+      missing.forEach((entry, i) => {
+        entry.score = scores[i] as number;
+        entry.scoredBy = version;
+      });
+    }
+    return Float32Array.from(recent, (entry) => entry.score);
+  };
+
+  const trainAndGate = async (training: readonly StoredTransaction[]): Promise<void> => {
+    const candidate = await nextCandidate();
+    let candidateScores: Float32Array = new Float32Array(0);
     let promoted = false;
     try {
       await timedAsync('training', () =>
@@ -297,24 +343,36 @@ export async function runReplay(
           },
         ),
       );
+      const recent = holdout.current();
       const decision = timed('gate', () => {
-        const recent = holdout.current();
-        const x = flatten(
-          recent.map((example) => example.features),
-          width,
+        const y = recent.map((entry) => entry.example.label ?? 0);
+        candidateScores = candidate.predict(
+          flatten(
+            recent.map((entry) => entry.example.features),
+            width,
+          ),
         );
-        const y = recent.map((example) => example.label ?? 0);
         return gateCandidate(
-          candidate.evaluate(x, y),
-          champion === null ? null : champion.model.evaluate(x, y),
+          metricsOf(candidateScores, y),
+          champion === null ? null : metricsOf(championScores(recent), y),
           config.gate,
         );
       });
       versions += 1;
-      latest = await timedAsync('artifacts', () => candidate.toArtifact());
+      if (config.optimizerState === 'reset') {
+        latest = await timedAsync('artifacts', () => candidate.toArtifact());
+      }
       if (decision.promote) {
         champion?.model.dispose();
-        champion = { model: candidate, version: versions };
+        const model =
+          config.optimizerState === 'keep'
+            ? await timedAsync('artifacts', () => candidate.clone())
+            : candidate;
+        champion = { model, version: versions };
+        recent.forEach((entry, i) => {
+          entry.score = candidateScores[i] as number;
+          entry.scoredBy = versions;
+        });
         promoted = true;
         promotions.push({
           version: versions,
@@ -326,7 +384,7 @@ export async function runReplay(
         rejections[kind] = (rejections[kind] ?? 0) + 1;
       }
     } finally {
-      if (!promoted) candidate.dispose();
+      if (config.optimizerState === 'reset' && !promoted) candidate.dispose();
     }
   };
 
@@ -351,10 +409,11 @@ export async function runReplay(
     labels.forEach((event, i) => {
       if (!event.label.isFraud) return;
       const reportedAtMs = (known[i] as KnownLabel).reportedAtMs;
-      const previous = firstFraudReport.get(event.customerId);
-      if (previous === undefined || reportedAtMs < previous) {
-        firstFraudReport.set(event.customerId, reportedAtMs);
-      }
+      const customer = log.customerOf(event.customerId);
+      const reportDay = (reportedAtMs - startMs) / DAY_MS;
+      const reports = reportDays.get(customer);
+      if (reports === undefined) reportDays.set(customer, [reportDay]);
+      else reports.push(reportDay);
       store.reportFraud(event.label.transactionId, reportedAtMs);
     });
     counts.labels += labels.length;
@@ -410,10 +469,11 @@ export async function runReplay(
   if (batch.length > 0) await processBatch(batch);
   report(days - 1);
   (champion as Champion | null)?.model.dispose();
+  (kept as FraudModel | null)?.dispose();
 
   return {
     log,
-    fraudDaysByCustomer: fraudDays,
+    knownCards: { fraudDays, reportDays },
     startMs,
     days,
     events: counts.events,

@@ -8,8 +8,6 @@ export interface ScoredRow {
   readonly score: number;
   /** Ground truth. */
   readonly isFraud: boolean;
-  /** Whether a fraud label of this customer had been reported before the start of `day`. */
-  readonly knownCompromised: boolean;
 }
 
 /**
@@ -53,19 +51,17 @@ export class ScoredLog {
     this.days[i] = row.day;
     this.customers[i] = row.customer;
     this.scores[i] = row.score;
-    this.flags[i] = (row.isFraud ? 1 : 0) | (row.knownCompromised ? 2 : 0);
+    this.flags[i] = row.isFraud ? 1 : 0;
     this.count += 1;
   }
 
   /** Row `i`. */
   row(i: number): ScoredRow {
-    const flags = this.flags[i] as number;
     return {
       day: this.days[i] as number,
       customer: this.customers[i] as number,
       score: this.scores[i] as number,
-      isFraud: (flags & 1) === 1,
-      knownCompromised: (flags & 2) === 2,
+      isFraud: this.flags[i] === 1,
     };
   }
 

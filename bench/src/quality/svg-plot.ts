@@ -64,7 +64,7 @@ export interface RollingApChart {
 
 const WIDTH = 960;
 const HEIGHT = 460;
-const MARGIN = { left: 60, right: 24, top: 48, bottom: 120 };
+const MARGIN = { left: 60, right: 44, top: 48, bottom: 124 };
 const STRIP_HEIGHT = 44;
 const STRIP_GAP = 34;
 const DAY_MS = 86_400_000;
@@ -149,7 +149,7 @@ export function renderRollingApSvg(chart: RollingApChart): string {
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${stripBottom}" y2="${stripBottom}" stroke="#333"/>`,
     `<text x="${MARGIN.left}" y="${stripTop - 8}" fill="#2e8b57">promotions per day ` +
       `(max ${maxPromotions})</text>`,
-    `<text x="${MARGIN.left}" y="${HEIGHT - 12}" fill="#555">` +
+    `<text x="${MARGIN.left}" y="${HEIGHT - 8}" fill="#555">` +
       `${escapeXml(chart.caption)}</text>`,
     '</svg>',
   );
