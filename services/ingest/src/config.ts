@@ -42,10 +42,13 @@ export const ingestEnvSchema = z
     INGEST_CREATE_TOPICS: booleanFlag().default(true),
     /** @default 4 */
     INGEST_TOPIC_PARTITIONS: integer(1).default(4),
-    /** Most messages in one warehouse write; a larger fetch is split. @default 5000 */
-    INGEST_BATCH_MAX_MESSAGES: integer(1).default(5_000),
-    /** Bytes fetched per partition: bounds memory however fast the topic fills. @default 1048576 */
-    INGEST_FETCH_MAX_BYTES_PER_PARTITION: integer(1024).default(1_048_576),
+    /** Most messages in one warehouse write; a larger fetch is split. @default 20000 */
+    INGEST_BATCH_MAX_MESSAGES: integer(1).default(20_000),
+    /**
+     * Bytes fetched per partition: bounds memory (about this × partitions held × 2 for decoded
+     * copies) however fast the topic fills. @default 4194304
+     */
+    INGEST_FETCH_MAX_BYTES_PER_PARTITION: integer(1024).default(4_194_304),
     /**
      * How long the broker may wait to gather `INGEST_FETCH_MIN_BYTES` (the batch linger): bigger
      * batches mean fewer warehouse transactions and arrival events, at this much added latency.
@@ -54,8 +57,8 @@ export const ingestEnvSchema = z
     INGEST_LINGER_MS: integer(0).default(500),
     /** Bytes the broker gathers before answering a fetch, within the linger. @default 131072 */
     INGEST_FETCH_MIN_BYTES: integer(1).default(131_072),
-    /** Partitions processed at once. @default 2 */
-    INGEST_PARTITIONS_CONCURRENCY: integer(1).default(2),
+    /** Partitions processed at once: their validation overlaps the warehouse writes. @default 4 */
+    INGEST_PARTITIONS_CONCURRENCY: integer(1).default(4),
     /**
      * How long the group waits for a silent member before giving its partitions to the others.
      * Shorter means faster takeover after a crash, at the risk of rebalances during long pauses.
