@@ -3,6 +3,8 @@ import type { PoolClient, Pool } from 'pg';
 /** A transaction as the pipeline and trainer read it. */
 export interface StoredTransaction {
   transactionId: string;
+  /** The ingest batch it arrived in. */
+  batchId: string;
   customerId: string;
   terminalId: string;
   amount: number;
@@ -24,6 +26,7 @@ export interface PipelineState {
 
 interface TransactionRow {
   transaction_id: string;
+  batch_id: string;
   customer_id: string;
   terminal_id: string;
   amount: number;
@@ -33,6 +36,7 @@ interface TransactionRow {
 function toStored(row: TransactionRow): StoredTransaction {
   return {
     transactionId: row.transaction_id,
+    batchId: row.batch_id,
     customerId: row.customer_id,
     terminalId: row.terminal_id,
     amount: row.amount,
@@ -42,23 +46,27 @@ function toStored(row: TransactionRow): StoredTransaction {
 
 type Queryable = Pool | PoolClient;
 
-/** The transactions that arrived in one ingest batch. */
+/** The transactions that arrived in the given ingest batches (one id or several). */
 export async function readBatchTransactions(
   db: Queryable,
-  batchId: string,
+  batchIds: string | readonly string[],
 ): Promise<StoredTransaction[]> {
   const { rows } = await db.query<TransactionRow>(
-    `SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions WHERE batch_id = $1`,
-    [batchId],
+    `SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
+     WHERE batch_id = ANY($1::text[])`,
+    [typeof batchIds === 'string' ? [batchIds] : batchIds],
   );
   return rows.map(toStored);
 }
 
-/** The labels that arrived in one ingest batch. */
-export async function readBatchLabels(db: Queryable, batchId: string): Promise<StoredLabel[]> {
+/** The labels that arrived in the given ingest batches. */
+export async function readBatchLabels(
+  db: Queryable,
+  batchIds: readonly string[],
+): Promise<StoredLabel[]> {
   const { rows } = await db.query<{ transaction_id: string; is_fraud: boolean; reported_at: Date }>(
-    `SELECT transaction_id, is_fraud, reported_at FROM labels WHERE batch_id = $1`,
-    [batchId],
+    `SELECT transaction_id, is_fraud, reported_at FROM labels WHERE batch_id = ANY($1::text[])`,
+    [batchIds],
   );
   return rows.map((row) => ({
     transactionId: row.transaction_id,
@@ -79,10 +87,10 @@ export async function readHistory(
   toMs: number,
 ): Promise<StoredTransaction[]> {
   const { rows } = await db.query<TransactionRow>(
-    `SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions
+    `SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
      WHERE customer_id = ANY($1::text[]) AND event_time BETWEEN $3 AND $4
      UNION
-     SELECT transaction_id, customer_id, terminal_id, amount, event_time FROM transactions
+     SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
      WHERE terminal_id = ANY($2::text[]) AND event_time BETWEEN $3 AND $4`,
     [customerIds, terminalIds, new Date(fromMs), new Date(toMs)],
   );
@@ -105,6 +113,18 @@ export async function readKnownLabels(
     isFraud: row.is_fraud,
     reportedAtMs: row.reported_at.getTime(),
   }));
+}
+
+/** Which of `batchIds` the pipeline already processed (redeliveries). */
+export async function donePipelineBatches(
+  db: Queryable,
+  batchIds: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ batch_id: string }>(
+    'SELECT batch_id FROM pipeline_batches WHERE batch_id = ANY($1::text[])',
+    [batchIds],
+  );
+  return new Set(rows.map((row) => row.batch_id));
 }
 
 /** Whether the pipeline already processed `batchId` (a redelivery). */
@@ -177,8 +197,8 @@ export interface MaturityWindow {
   matureBeforeMs: number;
   /** Previous `matureBeforeMs`: the range `(previous, matureBeforeMs]` is new this time. */
   previousMatureBeforeMs: number | null;
-  /** The ingest batch in hand: its late-arriving old transactions and new labels are included. */
-  batchId: string;
+  /** The ingest batches in hand: their late-arriving old transactions and new labels are included. */
+  batchIds: readonly string[];
 }
 
 /**
@@ -196,10 +216,10 @@ export async function matureExamples(client: PoolClient, window: MaturityWindow)
        WHERE t.event_time <= $3 AND ($4::timestamptz IS NULL OR t.event_time > $4)
        UNION
        SELECT t.transaction_id, t.event_time FROM transactions t
-       WHERE t.batch_id = $5 AND t.event_time <= $3
+       WHERE t.batch_id = ANY($5::text[]) AND t.event_time <= $3
        UNION
        SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
-       WHERE l.batch_id = $5 AND l.is_fraud AND l.reported_at <= $2
+       WHERE l.batch_id = ANY($5::text[]) AND l.is_fraud AND l.reported_at <= $2
      )
      INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at)
      SELECT c.transaction_id, $1,
@@ -215,7 +235,7 @@ export async function matureExamples(client: PoolClient, window: MaturityWindow)
       new Date(window.watermarkMs),
       new Date(window.matureBeforeMs),
       window.previousMatureBeforeMs === null ? null : new Date(window.previousMatureBeforeMs),
-      window.batchId,
+      window.batchIds,
     ],
   );
   return result.rowCount ?? 0;

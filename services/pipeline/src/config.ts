@@ -19,8 +19,11 @@ export const pipelineEnvSchema = z.object({
    * arriving later correct the example. @default 7
    */
   PIPELINE_MATURITY_DAYS: z.coerce.number().min(0).default(7),
-  /** Batches handled at once; 1 keeps the watermark strictly ordered. @default 1 */
-  AMQP_PREFETCH: integer(1).default(1),
+  /**
+   * Batch events held at once; those that arrive together are handled in one pass (up to this
+   * many), in delivery order. @default 32
+   */
+  AMQP_PREFETCH: integer(1).default(32),
 });
 
 /** The pipeline service's validated configuration. */

@@ -32,6 +32,7 @@ export function createPipelineService(
         handler: createBatchArrivedHandler({
           pool,
           maturityMs: config.PIPELINE_MATURITY_DAYS * DAY_MS,
+          maxGroup: config.AMQP_PREFETCH,
           metrics,
           logger: logger.child({ component: 'batch-arrived' }),
           onEventEnqueued: wakeRelay,

@@ -126,7 +126,7 @@ describe('trainer service', () => {
         watermarkMs,
         matureBeforeMs: watermarkMs,
         previousMatureBeforeMs: null,
-        batchId,
+        batchIds: [batchId],
       });
       await recordPipelineBatch(client, {
         batchId,
