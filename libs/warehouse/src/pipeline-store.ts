@@ -77,7 +77,9 @@ export async function readBatchLabels(
 
 /**
  * Every transaction of the given customers or terminals with event time in `[fromMs, toMs]`:
- * the history point-in-time features need.
+ * the history point-in-time features need. A transaction of both a listed customer and a listed
+ * terminal comes back twice (`UNION ALL`: deduplicating in SQL sorts the whole result, and the
+ * feature code drops repeats itself).
  */
 export async function readHistory(
   db: Queryable,
@@ -89,7 +91,7 @@ export async function readHistory(
   const { rows } = await db.query<TransactionRow>(
     `SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
      WHERE customer_id = ANY($1::text[]) AND event_time BETWEEN $3 AND $4
-     UNION
+     UNION ALL
      SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
      WHERE terminal_id = ANY($2::text[]) AND event_time BETWEEN $3 AND $4`,
     [customerIds, terminalIds, new Date(fromMs), new Date(toMs)],
@@ -97,16 +99,21 @@ export async function readHistory(
   return rows.map(toStored);
 }
 
-/** Fraud labels of the given transactions reported at or before `knownByMs`. */
+/**
+ * Fraud labels reported within `[fromMs, toMs]`: every label a feature over that history can use
+ * (a label is reported after its transaction, so labels of transactions in the range are in it).
+ * Fraud labels are rare, so this is a small read, where looking labels up by the ids of the
+ * whole history would send tens of thousands of ids.
+ */
 export async function readKnownLabels(
   db: Queryable,
-  transactionIds: readonly string[],
-  knownByMs: number,
+  fromMs: number,
+  toMs: number,
 ): Promise<StoredLabel[]> {
   const { rows } = await db.query<{ transaction_id: string; is_fraud: boolean; reported_at: Date }>(
     `SELECT transaction_id, is_fraud, reported_at FROM labels
-     WHERE transaction_id = ANY($1::text[]) AND reported_at <= $2`,
-    [transactionIds, new Date(knownByMs)],
+     WHERE is_fraud AND reported_at BETWEEN $1 AND $2`,
+    [new Date(fromMs), new Date(toMs)],
   );
   return rows.map((row) => ({
     transactionId: row.transaction_id,

@@ -56,26 +56,33 @@ export function createBatchArrivedHandler(
     const fresh = unique.filter((batch) => !done.has(batch.batchId));
     if (fresh.length === 0) return;
     const endTimer = deps.metrics.batchSeconds.startTimer();
+    const started = performance.now();
     const batchIds = fresh.map((batch) => batch.batchId);
-    const targets = await readBatchTransactions(deps.pool, batchIds);
-    const batchLabels = await readBatchLabels(deps.pool, batchIds);
+    const [targets, batchLabels] = await Promise.all([
+      readBatchTransactions(deps.pool, batchIds),
+      readBatchLabels(deps.pool, batchIds),
+    ]);
     let vectors: FeatureVector[] = [];
+    let readMs = 0;
+    let computeMs = 0;
     if (targets.length > 0) {
       const range = historyRange(targets);
-      const history = await readHistory(
-        deps.pool,
-        [...new Set(targets.map((tx) => tx.customerId))],
-        [...new Set(targets.map((tx) => tx.terminalId))],
-        range.fromMs,
-        range.toMs,
-      );
-      const labels = await readKnownLabels(
-        deps.pool,
-        history.map((tx) => tx.transactionId),
-        range.toMs,
-      );
+      const [history, labels] = await Promise.all([
+        readHistory(
+          deps.pool,
+          [...new Set(targets.map((tx) => tx.customerId))],
+          [...new Set(targets.map((tx) => tx.terminalId))],
+          range.fromMs,
+          range.toMs,
+        ),
+        readKnownLabels(deps.pool, range.fromMs, range.toMs),
+      ]);
+
+      readMs = performance.now() - started;
       vectors = computeFeatures(targets, history, labels);
+      computeMs = performance.now() - started - readMs;
     }
+    const writeStarted = performance.now();
     const batchOf = new Map(targets.map((tx) => [tx.transactionId, tx.batchId]));
     const outcome = await inTransaction(deps.pool, async (client) => {
       const state = await lockPipelineState(client);
@@ -163,6 +170,9 @@ export function createBatchArrivedHandler(
         features: outcome.features,
         examples: outcome.exampleCount,
         watermark: outcome.watermark,
+        readMs: Math.round(readMs),
+        computeMs: Math.round(computeMs),
+        writeMs: Math.round(performance.now() - writeStarted),
       },
       'features ready',
     );
