@@ -4,11 +4,11 @@ import { fmt, progress } from '../harness/progress';
 
 /** Consumer settings of the reference: the ingest service's defaults, so only the work differs. */
 export const INGEST_DEFAULT_FETCH = Object.freeze({
-  maxBytesPerPartition: 1_048_576,
-  maxBytes: 8 * 1_048_576,
+  maxBytesPerPartition: 4_194_304,
+  maxBytes: 8 * 4_194_304,
   minBytes: 131_072,
   maxWaitTimeMs: 500,
-  partitionsConsumedConcurrently: 2,
+  partitionsConsumedConcurrently: 4,
 });
 
 /** What the bare consumer measured. */

@@ -28,23 +28,15 @@ export const INGEST_VARIANTS: readonly {
   readonly label: string;
   readonly overrides: Readonly<Record<string, string>>;
 }[] = [
-  { label: 'all 4 partitions at once', overrides: { INGEST_PARTITIONS_CONCURRENCY: '4' } },
   {
-    label: '4 MiB fetches, 20k-message writes',
+    label: 'previous defaults: 1 MiB fetches, 5k-message writes, 2 partitions at once',
     overrides: {
-      INGEST_FETCH_MAX_BYTES_PER_PARTITION: '4194304',
-      INGEST_BATCH_MAX_MESSAGES: '20000',
+      INGEST_PARTITIONS_CONCURRENCY: '2',
+      INGEST_FETCH_MAX_BYTES_PER_PARTITION: '1048576',
+      INGEST_BATCH_MAX_MESSAGES: '5000',
     },
   },
-  {
-    label: 'both, pool of 4',
-    overrides: {
-      INGEST_PARTITIONS_CONCURRENCY: '4',
-      INGEST_FETCH_MAX_BYTES_PER_PARTITION: '4194304',
-      INGEST_BATCH_MAX_MESSAGES: '20000',
-      DATABASE_POOL_SIZE: '4',
-    },
-  },
+  { label: 'pool of 4', overrides: { DATABASE_POOL_SIZE: '4' } },
 ];
 
 /** Options of {@link runIngestBenchmark}. */

@@ -23,9 +23,9 @@ import { startServiceProcess } from '../harness/service-process';
 
 /** The ingest defaults the variants change (services/ingest/src/config.ts, libs/config). */
 export const INGEST_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
-  INGEST_BATCH_MAX_MESSAGES: '5000',
-  INGEST_PARTITIONS_CONCURRENCY: '2',
-  INGEST_FETCH_MAX_BYTES_PER_PARTITION: '1048576',
+  INGEST_BATCH_MAX_MESSAGES: '20000',
+  INGEST_PARTITIONS_CONCURRENCY: '4',
+  INGEST_FETCH_MAX_BYTES_PER_PARTITION: '4194304',
   DATABASE_POOL_SIZE: '8',
 });
 

@@ -40,6 +40,7 @@ interface CliOptions {
   positiveWeight: number;
   rollingDays: number;
   optimizerState: 'reset' | 'keep';
+  minTrainExamples: number;
 }
 
 function roundTimings<T extends object>(timings: T): T {
@@ -97,6 +98,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
+      minTrainExamples: options.minTrainExamples,
       optimizerState: options.optimizerState,
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
@@ -147,6 +149,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
       optimizerState: options.optimizerState,
+      minTrainExamples: options.minTrainExamples,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
       holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0',
       gate: LIVE_DEFAULTS.gate,
@@ -180,7 +183,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     title: `Rolling ${options.rollingDays}-day average precision, prequential (champion at arrival)`,
     caption:
       `AP of the last ${options.rollingDays} days' transactions, each scored by the champion of ` +
-      'its arrival; cards with a fraud label reported in the 14 days before the day left out.',
+      'its arrival; cards labelled in the 14 days before the day left out.',
     days: replay.days,
     startMs: replay.startMs,
     points: rolling,
@@ -256,10 +259,16 @@ const program = new Command('quality')
   )
   .option(
     '--optimizer-state <mode>',
-    "'keep': keep the latest model and its Adam state in memory; 'reset': warm-start each " +
-      'batch from the latest artifact, Adam restarting, exactly as the trainer does today',
+    "'reset': warm-start each step from the latest artifact, Adam restarting, as the " +
+      "trainer does; 'keep': keep the latest model and its Adam state in memory",
     parseOptimizerState,
-    'keep',
+    'reset',
+  )
+  .option(
+    '--min-train-examples <n>',
+    'training examples a step waits for (the trainer: 2000; 1 trains on every micro-batch)',
+    parseCount,
+    LIVE_DEFAULTS.minTrainExamples,
   )
   .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));

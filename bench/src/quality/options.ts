@@ -17,6 +17,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   positiveWeight: 10,
   modelSeed: 42,
   holdoutSize: 20_000,
+  minTrainExamples: 2_000,
   gate: Object.freeze<GatePolicy>({ minExamples: 200, minPositives: 5, maxApDrop: 0.01 }),
 });
 

@@ -36,11 +36,14 @@ same library code as the services. For each micro-batch:
    is at least 7 days behind the watermark with no fraud label becomes a genuine example; a fraud
    label arriving after that corrects the example to fraud (kept for 7 more days in the replay;
    with the default 1–7 day label delay it never happens).
-3. _Train and gate_ (the trainer): the latest version is warm-started and trained on the batch's
-   new non-holdout examples (2 epochs, batch size 256, fraud weight 10, seed 42: the trainer's
-   defaults); one example in five is held out by a hash of its transaction id; the candidate and
-   the champion are measured on the 20,000 most recent holdout examples and \`gateCandidate\`
-   decides (at least 200 examples and 5 frauds, AP no more than 0.01 below the champion's).
+3. _Train and gate_ (the trainer): one example in five is held out by a hash of its transaction
+   id; the others wait, as the trainer's pending batches do, until at least 2,000 are pending
+   (\`TRAINER_MIN_EXAMPLES\`). Then the latest version is warm-started from its artifact (so Adam
+   restarts, as in the trainer) and trained on all of them (2 epochs, batch size 256, fraud
+   weight 10, seed 42: the trainer's defaults); the candidate and the champion are measured on the
+   20,000 most recent holdout examples and \`gateCandidate\` decides (a first champion needs 200
+   holdout examples and 5 frauds; after that the candidate's AP may be at most 0.01 below the
+   champion's).
 
 **Test weeks.** The handbook's own: four weeks starting 2018-08-08 (simulated days 129–156). In
 the handbook each week is a fold: a model trained on the week that ends 7 days before it (its
@@ -81,8 +84,9 @@ node bench/dist/quality/main.js --days 70 --out-dir /tmp/quality   # a quicker l
 Options: \`--customers\`, \`--terminals\`, \`--days\`, \`--seed\` (the simulation); \`--micro-batch\`
 (\`1h\`, \`30m\`, or a number of events); \`--backend auto|wasm|cpu\`; \`--out-dir\` (default
 \`docs\`: writes \`QUALITY.md\`, \`quality-rolling-ap.svg\` and \`results/quality.json\`);
-\`--test-start-day\`, \`--test-weeks\`; \`--epochs\`, \`--positive-weight\`, \`--optimizer-state\`
-(\`keep\` or \`reset\`, see below); \`--rolling-days\`. Progress goes to stderr; the table to stdout.
+\`--test-start-day\`, \`--test-weeks\`; \`--epochs\`, \`--positive-weight\`,
+\`--min-train-examples\` (1 trains on every micro-batch), \`--optimizer-state\` (\`reset\`, as the
+trainer, or \`keep\`: the latest model keeps its Adam state between steps); \`--rolling-days\`. Progress goes to stderr; the table to stdout.
 A re-run rewrites only the part of this page between the \`quality:results\` markers.
 
 ## Where this differs from the handbook's protocol
@@ -102,10 +106,10 @@ A re-run rewrites only the part of this page between the \`quality:results\` mar
   values are the same.
 - **Model.** A 15-32-16-1 ReLU network with Adam (learning rate 0.001), a class weight of 10 and
   running standardisation; the handbook's feed-forward network was tuned by grid search.
-- **Optimizer state.** The trainer warm-starts each batch from the latest version's artifact, which
-  holds no optimizer state, so Adam restarts on every batch. The replay keeps the latest model and
-  its optimizer in memory by default (\`--optimizer-state keep\`); \`--optimizer-state reset\`
-  reproduces the trainer exactly, and scores far lower with hourly batches.
+- **Wall-clock wait.** The trainer also trains on whatever is pending once the oldest pending
+  batch has waited 30 s of wall time (\`TRAINER_MAX_WAIT_MS\`). A replay has no wall time, so it
+  always waits for the 2,000 examples. At the simulated volume (about 7,400 training examples a
+  day, 5 a minute) a system running in real time would train every 30 s on two or three examples.
 - **Holdout membership.** The warehouse holds out \`abs(hashtext(id)) % 5 = 0\` (PostgreSQL's
   \`hashtext\`); the replay uses 32-bit FNV-1a of the id modulo 5: the same share, other members.
 - **Dataset.** Same generative process, different random draws (and scenario 3 marks each of a

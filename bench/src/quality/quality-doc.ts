@@ -59,8 +59,9 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
       `(${n(replay.examples.positives)} fraud, ${n(replay.examples.holdout)} held out, ` +
       `${n(replay.examples.corrected)} corrected by a late label, ${n(replay.labelsTooLate)} labels ` +
       `too late to correct); ${n(results.versions)} versions trained, ${n(results.promotions)} ` +
-      `promoted (kept out: ${rejections || 'none'}); ${n(replay.skipped.noExamples)} batches had no ` +
-      `example and ${n(replay.skipped.holdoutOnly)} only holdout ones; ${n(replay.unscored)} ` +
+      `promoted (kept out: ${rejections || 'none'}), each step on at least ` +
+      `${n(Number(config.minTrainExamples))} examples; ${n(replay.batchesWithoutExamples)} ` +
+      `micro-batches matured no example; ${n(replay.unscored)} ` +
       'transactions arrived before the first champion. Optimizer state across batches: ' +
       `\`${String(config.optimizerState)}\`. Wall time by step: ${timings}.`,
     END,

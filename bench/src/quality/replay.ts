@@ -12,7 +12,7 @@ import type {
 } from '@streamtrain/simulator';
 import { FOLD_LOOKBACK_DAYS, hasValueIn } from './evaluation';
 import type { KnownCardEvidence } from './evaluation';
-import { ExampleStore, HoldoutWindow } from './example-store';
+import { ExampleStore, HoldoutWindow, compareExamples } from './example-store';
 import type { HoldoutEntry, StoredTransaction } from './example-store';
 import { isHoldout } from './holdout';
 import { RollingHistory } from './rolling-history';
@@ -43,6 +43,12 @@ export interface ReplayConfig {
    * over, as the trainer does; `keep`: the latest version stays in memory with its optimizer.
    */
   readonly optimizerState: 'reset' | 'keep';
+  /**
+   * The trainer's `TRAINER_MIN_EXAMPLES`: batches' training examples wait until at least this many
+   * are pending, then one step trains on all of them. (The trainer's wall-clock
+   * `TRAINER_MAX_WAIT_MS` has no event-time counterpart and is not replayed.)
+   */
+  readonly minTrainExamples: number;
   /** The trainer's `TRAINER_HOLDOUT_SIZE`. */
   readonly holdoutSize: number;
   /** The trainer's gate policy. */
@@ -109,8 +115,10 @@ export interface ReplayResult {
     readonly holdout: number;
     readonly corrected: number;
   };
-  /** Batches the trainer would skip: no example matured, or only holdout ones. */
-  readonly skipped: { readonly noExamples: number; readonly holdoutOnly: number };
+  /** Micro-batches with no matured example, which the trainer records as `no-examples`. */
+  readonly batchesWithoutExamples: number;
+  /** Training examples still waiting for a step when the replay ended. */
+  readonly pendingAtEnd: number;
   /** Candidates kept out, by the first words of the gate's reason. */
   readonly rejections: Readonly<Record<string, number>>;
   readonly labelsTooLate: number;
@@ -162,7 +170,8 @@ function rejectionKind(reason: string): string {
  * 2. their features are stored;
  * 3. the watermark advances to the batch's latest event time and examples mature as
  *    `matureExamples` matures them;
- * 4. the latest version is warm-started (with its optimizer state, or from its artifact so that
+ * 4. once the pending training examples reach `minTrainExamples`, the latest version is
+ *    warm-started (with its optimizer state, or from its artifact so that
  *    Adam restarts as in the trainer: `optimizerState`), trained on the batch's non-holdout
  *    examples, measured with the champion on the most recent holdout examples, and promoted if
  *    `gateCandidate` says so.
@@ -189,7 +198,9 @@ export async function runReplay(
   const rejections: Record<string, number> = {};
   const timings = { simulation: 0, features: 0, scoring: 0, training: 0, gate: 0, artifacts: 0 };
   const examples = { total: 0, positives: 0, holdout: 0, corrected: 0 };
-  const skipped = { noExamples: 0, holdoutOnly: 0 };
+  let batchesWithoutExamples = 0;
+  // Training examples of the batches waiting for a step, as `trainer_batches` rows marked pending.
+  const pending = new Set<StoredTransaction>();
   let champion: Champion | null = null;
   let latest: ModelArtifact | null = null;
   let versions = 0;
@@ -432,9 +443,13 @@ export async function runReplay(
     examples.total += matured.examples.length - matured.corrections.size;
     examples.corrected += matured.corrections.size;
     holdout.add(newHoldout);
-    if (matured.examples.length === 0) skipped.noExamples += 1;
-    else if (training.length === 0) skipped.holdoutOnly += 1;
-    else await trainAndGate(training);
+    if (matured.examples.length === 0) batchesWithoutExamples += 1;
+    for (const example of training) pending.add(example);
+    if (pending.size > 0 && pending.size >= config.minTrainExamples) {
+      const step = [...pending].sort(compareExamples);
+      pending.clear();
+      await trainAndGate(step);
+    }
   };
 
   let batch: SimulatedEvent[] = [];
@@ -485,7 +500,8 @@ export async function runReplay(
     versions,
     promotions,
     examples,
-    skipped,
+    batchesWithoutExamples,
+    pendingAtEnd: pending.size,
     rejections,
     labelsTooLate: store.labelsTooLate,
     timings,

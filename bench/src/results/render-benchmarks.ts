@@ -237,7 +237,7 @@ function ingestSection(result: BenchmarkResult<IngestResults>): string {
     '',
     '### Settings tried',
     '',
-    'Each row is a full run over the same topic with a fresh schema, exchange and group; only the named settings differ from the defaults (`INGEST_BATCH_MAX_MESSAGES=5000`, `INGEST_PARTITIONS_CONCURRENCY=2`, `INGEST_FETCH_MAX_BYTES_PER_PARTITION=1048576`, `DATABASE_POOL_SIZE=8`). "Busy" is the batch handler time over concurrency × wall time: near 100 %, the consumer always has a batch waiting and the handler is the limit.',
+    'Each row is a full run over the same topic with a fresh schema, exchange and group; only the named settings differ from the defaults (`INGEST_BATCH_MAX_MESSAGES=20000`, `INGEST_PARTITIONS_CONCURRENCY=4`, `INGEST_FETCH_MAX_BYTES_PER_PARTITION=4194304`, `DATABASE_POOL_SIZE=8`). "Busy" is the batch handler time over concurrency × wall time: near 100 %, the consumer always has a batch waiting and the handler is the limit.',
     '',
     table(
       [
