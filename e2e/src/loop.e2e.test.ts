@@ -89,7 +89,6 @@ describe('the continuous-training loop, each service its own process', () => {
           TRAINER_GATE_MIN_EXAMPLES: '20',
           TRAINER_GATE_MIN_POSITIVES: '1',
           TRAINER_MIN_EXAMPLES: '500',
-          TRAINER_MAX_WAIT_MS: '2000',
         },
       },
       ports: { ingest: await freePort(), pipeline: await freePort(), trainer: await freePort() },

@@ -77,7 +77,7 @@ precision of the last 7 days' transactions, leaving out cards with a fraud label
 
 \`\`\`sh
 npm run build
-node bench/dist/quality/main.js                 # the handbook's full simulation, about 10 minutes on 2 cores
+node bench/dist/quality/main.js                 # the handbook's full simulation, about 6 minutes on 2 cores
 node bench/dist/quality/main.js --days 70 --out-dir /tmp/quality   # a quicker look: the last 4 weeks are the test
 \`\`\`
 
@@ -106,10 +106,6 @@ A re-run rewrites only the part of this page between the \`quality:results\` mar
   values are the same.
 - **Model.** A 15-32-16-1 ReLU network with Adam (learning rate 0.001), a class weight of 10 and
   running standardisation; the handbook's feed-forward network was tuned by grid search.
-- **Wall-clock wait.** The trainer also trains on whatever is pending once the oldest pending
-  batch has waited 30 s of wall time (\`TRAINER_MAX_WAIT_MS\`). A replay has no wall time, so it
-  always waits for the 2,000 examples. At the simulated volume (about 7,400 training examples a
-  day, 5 a minute) a system running in real time would train every 30 s on two or three examples.
 - **Holdout membership.** The warehouse holds out \`abs(hashtext(id)) % 5 = 0\` (PostgreSQL's
   \`hashtext\`); the replay uses 32-bit FNV-1a of the id modulo 5: the same share, other members.
 - **Dataset.** Same generative process, different random draws (and scenario 3 marks each of a

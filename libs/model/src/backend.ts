@@ -45,7 +45,9 @@ function reasonOf(error: unknown): string {
 }
 
 function isModuleNotFound(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND';
+  const code = (error as { code?: unknown } | null)?.code;
+  // require() says MODULE_NOT_FOUND; import() says ERR_MODULE_NOT_FOUND.
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
 }
 
 async function registerBackend(name: BackendName): Promise<void> {

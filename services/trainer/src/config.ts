@@ -30,10 +30,13 @@ export const trainerEnvSchema = z.object({
   TRAINER_SEED: integer(1).default(42),
   /** Most recent holdout examples the gate compares candidate and champion on. @default 20000 */
   TRAINER_HOLDOUT_SIZE: integer(1).default(20_000),
-  /** Fewest new training examples worth a training step; smaller batches wait for company. @default 2000 */
+  /**
+   * Fewest new training examples worth a training step; smaller batches wait for company. The
+   * cadence follows the data, not the wall clock, so a replay trains the same versions; and a
+   * warm start on a handful of examples (a fresh Adam state each step) would unsettle the model.
+   * @default 2000
+   */
   TRAINER_MIN_EXAMPLES: integer(1).default(2_000),
-  /** Longest pending examples wait for `TRAINER_MIN_EXAMPLES` before a step runs anyway. @default 30000 */
-  TRAINER_MAX_WAIT_MS: integer(1).default(30_000),
   /** Gate: fewest holdout examples to trust a comparison. @default 200 */
   TRAINER_GATE_MIN_EXAMPLES: integer(0).default(200),
   /** Gate: fewest fraudulent holdout examples. @default 5 */

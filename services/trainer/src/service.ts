@@ -19,7 +19,6 @@ export function createTrainerService(
   const registry = createMetricsRegistry('trainer');
   const metrics = createTrainerMetrics(registry);
   const topology = topologyOf(config.AMQP_EXCHANGE).trainer;
-  let flushTimer: NodeJS.Timeout | undefined;
   let trainer: ContinuousTrainer | undefined;
   return createEventService({
     name: 'trainer',
@@ -32,7 +31,6 @@ export function createTrainerService(
       {
         name: 'finish the training step in hand',
         run: async () => {
-          clearInterval(flushTimer);
           await trainer?.idle();
         },
       },
@@ -61,23 +59,10 @@ export function createTrainerService(
           maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
         },
         minExamples: config.TRAINER_MIN_EXAMPLES,
-        maxWaitMs: config.TRAINER_MAX_WAIT_MS,
         metrics,
         logger: logger.child({ component: 'trainer' }),
         onEventEnqueued: wakeRelay,
       });
-      // Quiet streams still get trained on: pending examples older than the wait are flushed.
-      flushTimer = setInterval(
-        () => {
-          continuous
-            .trainIfDue()
-            .catch((error: unknown) =>
-              logger.error({ err: error }, 'scheduled training step failed'),
-            );
-        },
-        Math.max(1_000, Math.floor(config.TRAINER_MAX_WAIT_MS / 4)),
-      );
-      flushTimer.unref();
       trainer = continuous;
       return {
         queue: topology.queue,

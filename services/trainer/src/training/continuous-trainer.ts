@@ -32,8 +32,6 @@ export interface ContinuousTrainerOptions {
   gate: GatePolicy;
   /** Fewest new training examples worth a training step. */
   minExamples: number;
-  /** Longest a pending example waits for company before it is trained on anyway. */
-  maxWaitMs: number;
   metrics: TrainerMetrics;
   logger: Logger;
   onEventEnqueued: () => void;
@@ -47,8 +45,8 @@ export type TrainingOutcome =
 
 /**
  * The training step of continuous training. Every `features.ready` batch with examples is
- * recorded as pending; once the pending batches hold `minExamples` training examples (or the
- * oldest has waited `maxWaitMs`), one warm-started step trains on all of them: from the latest
+ * recorded as pending; once the pending batches hold `minExamples` training examples, one
+ * warm-started step trains on all of them: from the latest
  * version, judged against the champion on the recent holdout, registered with its lineage, and
  * announced through the outbox when promoted. Steps never overlap.
  */
@@ -74,12 +72,7 @@ export class ContinuousTrainer {
     const now = options.now ?? Date.now;
     const pending = await readPendingTrainerBatches(options.pool);
     const pendingExamples = pending.reduce((sum, batch) => sum + batch.examples, 0);
-    const oldest = pending[0];
-    const waitedTooLong = oldest !== undefined && now() - oldest.recordedAtMs >= options.maxWaitMs;
-    if (
-      pendingExamples === 0 ||
-      (!force && !waitedTooLong && pendingExamples < options.minExamples)
-    ) {
+    if (pendingExamples === 0 || (!force && pendingExamples < options.minExamples)) {
       return { trained: false, pendingExamples };
     }
     const batchIds = pending.map((batch) => batch.batchId);
