@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { deleteTopology } from '@streamtrain/amqp';
 import { DEFAULT_NAMES, transactionTopic } from '@streamtrain/contracts';
 import { createKafkaClient } from '@streamtrain/kafka';
-import { createSimulation, publishEvents } from '@streamtrain/simulator';
+import { createSimulation, parseCount, parsePositive, publishEvents } from '@streamtrain/simulator';
 import { freePort, testLogger } from '@streamtrain/testkit';
 import { createPool, listModelVersions } from '@streamtrain/warehouse';
 import type { ModelVersionRecord, Pool } from '@streamtrain/warehouse';
@@ -231,15 +231,19 @@ const program = new Command('demo')
   .description(
     'Runs the whole loop live: simulated card traffic → ingest → pipeline → trainer, printing progress and each model version.',
   )
-  .addOption(new Option('--customers <n>', 'simulated customers').default(1_000).argParser(Number))
-  .addOption(new Option('--terminals <n>', 'simulated terminals').default(2_000).argParser(Number))
-  .addOption(new Option('--days <n>', 'simulated days').default(60).argParser(Number))
-  .addOption(new Option('--rate <n>', 'events per second').default(2_000).argParser(Number))
-  .addOption(new Option('--seed <n>', 'simulation seed').default(1).argParser(Number))
+  .addOption(
+    new Option('--customers <n>', 'simulated customers').default(1_000).argParser(parseCount),
+  )
+  .addOption(
+    new Option('--terminals <n>', 'simulated terminals').default(2_000).argParser(parseCount),
+  )
+  .addOption(new Option('--days <n>', 'simulated days').default(60).argParser(parseCount))
+  .addOption(new Option('--rate <n>', 'events per second').default(2_000).argParser(parseCount))
+  .addOption(new Option('--seed <n>', 'simulation seed').default(1).argParser(parseCount))
   .addOption(
     new Option('--max-minutes <n>', 'stop after this long whatever happens')
       .default(10)
-      .argParser(Number),
+      .argParser(parsePositive),
   )
   .addOption(
     new Option('--database-url <url>')

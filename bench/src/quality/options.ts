@@ -21,23 +21,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   gate: Object.freeze<GatePolicy>({ minExamples: 200, minPositives: 5, maxApDrop: 0.01 }),
 });
 
-/** Parses a non-negative integer option. */
-export function parseCount(value: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
-    throw new InvalidArgumentError('expected a non-negative integer');
-  }
-  return parsed;
-}
-
-/** Parses a positive number option. */
-export function parsePositive(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError('expected a positive number');
-  }
-  return parsed;
-}
+export { parseCount, parsePositive } from '@streamtrain/simulator';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   s: 1000,

@@ -302,7 +302,7 @@ function ingestBreakdown(r: IngestResults, machineCores: number): string[] {
     copyToBare < r.targets.shareOfBareConsumer
       ? `- **The ratio target is out of reach by construction here.** (b) ÷ (a) = ${fixed(copyToBare)}: writing the same rows into a table with the indexes of \`transactions\`, and doing nothing else, already runs below ${percent(r.targets.shareOfBareConsumer)} of the bare consumer's rate on this machine. The service reaches ${percent(r.ratios.serviceToBareCopy)} of that bare COPY.`
       : `- **(b) ÷ (a) = ${fixed(copyToBare)}**: the bare COPY alone stays above the ratio target; the service reaches ${percent(r.ratios.serviceToBareCopy)} of it.`,
-    `- **In-process, one thread, the same messages.** Decoding ${count(decode.items)} of them (\`JSON.parse\` and the zod contract): ${fixed(decode.microsEach, 1)} µs a message, \`JSON.parse\` alone ${fixed(jsonParse.microsEach, 1)} µs; building the warehouse record as \`classifyMessages\` does (\`{ ...source, transactionId, … }\`) ${fixed(recordBuilding.spread.microsEach, 1)} µs, the same record with its fields written out ${fixed(recordBuilding.literal.microsEach, 1)} µs; the warehouse write alone (\`writeArrivalBatch\` over all ${count(warehouseWrite.items)} rows: staging COPY, deduplicating \`INSERT … SELECT\`, batch record and outbox row; ${count(warehouseWrite.batchSize)} rows a transaction, one after another on one connection) ${fixed(warehouseWrite.microsEach, 1)} µs a row, ${count(warehouseWrite.perSecond)} rows/s, against ${fixed(copyMicros, 1)} µs for the bare COPY (b) into the same indexes.`,
+    `- **In-process, one thread, the same messages.** Decoding ${count(decode.items)} of them (\`JSON.parse\` and the zod contract): ${fixed(decode.microsEach, 1)} µs a message, \`JSON.parse\` alone ${fixed(jsonParse.microsEach, 1)} µs; building the warehouse record with the source fields spread in (\`{ ...source, transactionId, … }\`, as \`classifyMessages\` did until this benchmark pointed at it) ${fixed(recordBuilding.spread.microsEach, 1)} µs, the same record with its fields written out ${fixed(recordBuilding.literal.microsEach, 1)} µs; the warehouse write alone (\`writeArrivalBatch\` over all ${count(warehouseWrite.items)} rows: staging COPY, deduplicating \`INSERT … SELECT\`, batch record and outbox row; ${count(warehouseWrite.batchSize)} rows a transaction, one after another on one connection) ${fixed(warehouseWrite.microsEach, 1)} µs a row, ${count(warehouseWrite.perSecond)} rows/s, against ${fixed(copyMicros, 1)} µs for the bare COPY (b) into the same indexes.`,
   ];
   if (profiledRun?.cpu !== undefined) {
     const cpuProfile = profiledRun.cpu;
@@ -326,7 +326,12 @@ function ingestBreakdown(r: IngestResults, machineCores: number): string[] {
     '',
     `1. **Cores.** At today's cost per transaction, ${count(target)} tx/s needs about ${fixed(coresForTarget, 1)} cores for ingest, PostgreSQL and Kafka, and nothing else may compete: a host with spare cores, or PostgreSQL on its own host, comes before any code change. Ingest scales out by partition (a second process in the same group) once there are cores to run it.`,
   );
-  if (best !== undefined && defaultRun !== undefined && best !== defaultRun) {
+  if (
+    best !== undefined &&
+    defaultRun !== undefined &&
+    best !== defaultRun &&
+    Object.keys(best.overrides).length > 0
+  ) {
     const changed = Object.entries(best.overrides)
       .map(([name, value]) => `${name}=${value}`)
       .join(', ');
@@ -339,7 +344,7 @@ function ingestBreakdown(r: IngestResults, machineCores: number): string[] {
     );
   }
   lines.push(
-    `3. **Record building.** Spreading the source fields into each record costs ${fixed(recordBuilding.spread.microsEach - recordBuilding.literal.microsEach, 1)} µs a message more than writing the fields out (${fixed(recordBuilding.spread.microsEach, 1)} against ${fixed(recordBuilding.literal.microsEach, 1)} µs), ${recordBuilding.spread.microsEach > decode.microsEach ? 'more than' : 'compared with'} the whole validation (${fixed(decode.microsEach, 1)} µs); it is most of \`classifyMessages\`' own time in the profile (${percent(share('ingest handler (classify, records)'))} of the main thread). Writing the fields out in \`services/ingest/src/domain/arrival-batch.ts\` (transactions and labels) removes it.`,
+    `3. **Record building (done).** Spreading the source fields into each record costs ${fixed(recordBuilding.spread.microsEach - recordBuilding.literal.microsEach, 1)} µs a message more than writing the fields out (${fixed(recordBuilding.spread.microsEach, 1)} against ${fixed(recordBuilding.literal.microsEach, 1)} µs), ${recordBuilding.spread.microsEach > decode.microsEach ? 'more than' : 'compared with'} the whole validation (${fixed(decode.microsEach, 1)} µs); it is most of \`classifyMessages\`' own time in the profile (${percent(share('ingest handler (classify, records)'))} of the main thread). \`services/ingest/src/domain/arrival-batch.ts\` now writes the fields out (transactions and labels); the profile above already reflects that.`,
     `4. **Allocation.** Garbage collection takes ${percent(share('garbage collection'))} of the main thread: every message is copied into a new object by the Kafka wrapper, into a record by \`classifyMessages\`, and into COPY text by \`copyLines\` (${percent(share('warehouse write (COPY text, SQL)'))}). Writing the COPY text straight from the decoded message would drop a copy.`,
     `5. **Validation** is ${percent(share('validation (zod, contracts)'))} of the main thread: zod adds ${fixed(decode.microsEach - jsonParse.microsEach, 1)} µs a message to \`JSON.parse\`. A hand-written check of \`TransactionV1\`, with zod kept for the error message of a message that fails it, would save most of that; it is the smallest of these levers.`,
     warehouseWrite.microsEach / copyMicros < 1.5

@@ -16,3 +16,4 @@ export * from './formats/simulation-files';
 export * from './publish/kafka-records';
 export * from './publish/token-bucket';
 export * from './publish/publish-events';
+export { parseCount, parsePositive } from './cli/options';

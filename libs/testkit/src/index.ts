@@ -2,3 +2,4 @@ export * from './servers';
 export * from './wait-for';
 export * from './isolation';
 export * from './containers';
+export * from './event-harness';

@@ -1,23 +1,11 @@
-import { connectAmqp, deadLetterQueueName, drainQueue, topologyOf } from '@streamtrain/amqp';
+import { deadLetterQueueName, drainQueue, topologyOf } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
 import { FeaturesReadyV1 } from '@streamtrain/contracts';
 import type { BatchArrived } from '@streamtrain/contracts';
 import { computeFeatures } from '@streamtrain/features';
-import {
-  createTestSchema,
-  removeTestExchange,
-  testLogger,
-  testServers,
-  uniqueExchange,
-  waitFor,
-} from '@streamtrain/testkit';
-import type { TestSchema } from '@streamtrain/testkit';
-import {
-  inTransaction,
-  migrate,
-  readBatchTransactions,
-  writeArrivalBatch,
-} from '@streamtrain/warehouse';
+import { createEventHarness, testLogger, testServers, waitFor } from '@streamtrain/testkit';
+import type { EventHarness, TestSchema } from '@streamtrain/testkit';
+import { inTransaction, readBatchTransactions, writeArrivalBatch } from '@streamtrain/warehouse';
 import type { TransactionRecord } from '@streamtrain/warehouse';
 import { loadPipelineConfig } from '../src/config';
 import { createPipelineService } from '../src/service';
@@ -48,37 +36,21 @@ describe('pipeline service', () => {
   let service: EventService;
   let amqp: AmqpClient;
 
+  let harness: EventHarness;
+
   beforeEach(async () => {
-    schema = createTestSchema();
-    exchange = uniqueExchange();
-    const servers = testServers();
-    await migrate({ databaseUrl: servers.databaseUrl, schema: schema.schema, logger: testLogger });
-    const config = loadPipelineConfig({
-      AMQP_URL: servers.amqpUrl,
-      AMQP_EXCHANGE: exchange,
-      DATABASE_URL: servers.databaseUrl,
-      WAREHOUSE_SCHEMA: schema.schema,
-      HTTP_PORT: '0',
-      PIPELINE_MATURITY_DAYS: '2',
-      LOG_LEVEL: 'silent',
-    });
+    harness = await createEventHarness();
+    ({ schema, exchange, amqp } = harness);
+    const config = loadPipelineConfig({ ...harness.env, PIPELINE_MATURITY_DAYS: '2' });
     service = createPipelineService(config, testLogger, (error) => {
       throw error;
     });
     await service.start();
-    amqp = await connectAmqp({
-      url: servers.amqpUrl,
-      exchange,
-      logger: testLogger,
-      onFatal: () => undefined,
-    });
   });
 
   afterEach(async () => {
-    await amqp.close();
     await service.stop();
-    await removeTestExchange(exchange);
-    await schema.drop();
+    await harness.dispose();
   });
 
   /** Lands a batch the way ingest does and returns its event. */
@@ -108,8 +80,7 @@ describe('pipeline service', () => {
   const publish = (event: BatchArrived) =>
     amqp.publish({ routingKey: 'batch.arrived', messageId: event.batchId, body: event });
 
-  const count = async (sql: string) =>
-    Number((await schema.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`)).rows[0]?.n);
+  const count = (sql: string) => harness.count(sql);
 
   it('when a batch arrives, then its features equal the shared feature code over the warehouse, and features.ready is announced', async () => {
     const early = await land(

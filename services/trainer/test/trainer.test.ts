@@ -1,22 +1,14 @@
-import { connectAmqp, drainQueue, topologyOf } from '@streamtrain/amqp';
+import { drainQueue, topologyOf } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
 import { ModelPublishedV1 } from '@streamtrain/contracts';
 import type { FeaturesReady } from '@streamtrain/contracts';
 import { FEATURE_SET_VERSION, computeFeatures } from '@streamtrain/features';
 import type { EventService } from '@streamtrain/service-kit';
-import {
-  createTestSchema,
-  removeTestExchange,
-  testLogger,
-  testServers,
-  uniqueExchange,
-  waitFor,
-} from '@streamtrain/testkit';
-import type { TestSchema } from '@streamtrain/testkit';
+import { createEventHarness, testLogger, testServers, waitFor } from '@streamtrain/testkit';
+import type { EventHarness, TestSchema } from '@streamtrain/testkit';
 import {
   inTransaction,
   matureExamples,
-  migrate,
   readBatchTransactions,
   recordPipelineBatch,
   upsertFeatures,
@@ -36,40 +28,27 @@ describe('trainer service', () => {
   let service: EventService;
   let amqp: AmqpClient;
 
+  let harness: EventHarness;
+
   beforeEach(async () => {
-    schema = createTestSchema();
-    exchange = uniqueExchange();
-    const servers = testServers();
-    await migrate({ databaseUrl: servers.databaseUrl, schema: schema.schema, logger: testLogger });
+    harness = await createEventHarness();
+    ({ schema, exchange, amqp } = harness);
     const config = loadTrainerConfig({
-      AMQP_URL: servers.amqpUrl,
-      AMQP_EXCHANGE: exchange,
-      DATABASE_URL: servers.databaseUrl,
-      WAREHOUSE_SCHEMA: schema.schema,
-      HTTP_PORT: '0',
+      ...harness.env,
       TRAINER_MIN_EXAMPLES: '100',
       TRAINER_GATE_MIN_EXAMPLES: '50',
       TRAINER_GATE_MIN_POSITIVES: '2',
       TFJS_BACKEND: 'cpu',
-      LOG_LEVEL: 'silent',
     });
     service = createTrainerService(config, testLogger, (error) => {
       throw error;
     });
     await service.start();
-    amqp = await connectAmqp({
-      url: servers.amqpUrl,
-      exchange,
-      logger: testLogger,
-      onFatal: () => undefined,
-    });
   });
 
   afterEach(async () => {
-    await amqp.close();
     await service.stop();
-    await removeTestExchange(exchange);
-    await schema.drop();
+    await harness.dispose();
   });
 
   /** Lands 600 transactions (every 12th a large fraud), their features and matured examples, as ingest and pipeline would. */
