@@ -34,8 +34,8 @@ const format = (value: number): string => value.toFixed(4);
 /**
  * Decides whether `candidate` replaces `champion`. Both should be measured on the same holdout.
  *
- * - No champion: promote once the holdout is big enough to judge by, since anything beats
- *   serving nothing.
+ * - No champion: promote once the holdout is big enough to judge by and the candidate ranks
+ *   better than chance (AUC above 0.5), since such a model beats serving nothing.
  * - Too few holdout examples or positives: keep the champion.
  * - Otherwise compare average precision, which tracks what matters under ~1% fraud, and promote
  *   when `candidate ≥ champion − maxApDrop`. If either AP is missing, compare AUC with the same
@@ -60,6 +60,14 @@ export function gateCandidate(
       return {
         promote: false,
         reason: `no champion yet, and the holdout (${candidate.examples} examples, ${candidate.positives} fraud) is below the ${policy.minExamples}/${policy.minPositives} minimum`,
+      };
+    }
+    // Serving a model that ranks fraud below genuine is worse than serving none: early on, when
+    // only quickly labelled frauds and long-matured genuine examples exist, that happens.
+    if (candidate.auc === null || candidate.auc <= 0.5) {
+      return {
+        promote: false,
+        reason: `no champion yet, and the candidate ranks no better than chance (AUC ${candidate.auc === null ? 'n/a' : format(candidate.auc)})`,
       };
     }
     return { promote: true, reason: 'no champion to compare with' };

@@ -16,9 +16,15 @@ const expectDecision = (decision: GateDecision, promote: boolean, reason: RegExp
 };
 
 describe('gateCandidate', () => {
-  it('when there is no champion, then a candidate with a big enough holdout is promoted whatever its scores', () => {
-    const decision = gateCandidate(metrics({ averagePrecision: 0.01, auc: 0.4 }), null, policy);
+  it('when there is no champion, then a candidate with a big enough holdout that beats chance is promoted', () => {
+    const decision = gateCandidate(metrics({ averagePrecision: 0.01, auc: 0.55 }), null, policy);
     expect(decision.promote).toBe(true);
+  });
+
+  it('when there is no champion, then a candidate that ranks no better than chance is not promoted', () => {
+    const decision = gateCandidate(metrics({ averagePrecision: 0.01, auc: 0.4 }), null, policy);
+    expect(decision.promote).toBe(false);
+    expect(decision.reason).toMatch(/no better than chance/);
   });
 
   it('when there is no champion yet but the holdout is too small, then nothing is promoted', () => {
