@@ -292,6 +292,21 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     logCreator: pinoLogCreator(logger),
     retry: { initialRetryTime: 300, retries: 8 },
   });
+  // A connection failure says which brokers were tried, as a retriable BROKER_UNAVAILABLE.
+  const connectOrExplain = async (connect: () => Promise<void>): Promise<void> => {
+    try {
+      await connect();
+    } catch (error) {
+      throw new StreamtrainError(
+        'BROKER_UNAVAILABLE',
+        `cannot reach Kafka at ${options.brokers.join(',')}`,
+        {
+          retriable: true,
+          cause: error,
+        },
+      );
+    }
+  };
   return {
     async producer(producerOptions = {}) {
       const producer = kafka.producer({
@@ -299,18 +314,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         allowAutoTopicCreation: false,
         maxInFlightRequests: producerOptions.idempotent ? 1 : undefined,
       });
-      try {
-        await producer.connect();
-      } catch (error) {
-        throw new StreamtrainError(
-          'BROKER_UNAVAILABLE',
-          `cannot reach Kafka at ${options.brokers.join(',')}`,
-          {
-            retriable: true,
-            cause: error,
-          },
-        );
-      }
+      await connectOrExplain(() => producer.connect());
       return wrapProducer(producer);
     },
     consumer(consumerOptions) {
@@ -328,18 +332,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     },
     async admin() {
       const admin = kafka.admin();
-      try {
-        await admin.connect();
-      } catch (error) {
-        throw new StreamtrainError(
-          'BROKER_UNAVAILABLE',
-          `cannot reach Kafka at ${options.brokers.join(',')}`,
-          {
-            retriable: true,
-            cause: error,
-          },
-        );
-      }
+      await connectOrExplain(() => admin.connect());
       return wrapAdmin(admin);
     },
   };
