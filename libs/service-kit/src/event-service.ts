@@ -8,9 +8,11 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Registry, Service, ShutdownStep } from '@streamtrain/observability';
-import { OutboxRelay, createPool, migrate, ping } from '@streamtrain/warehouse';
+import { migrate, ping } from '@streamtrain/warehouse';
+import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { OutboxTable, Pool } from '@streamtrain/warehouse';
 import type { FastifyInstance } from 'fastify';
+import { createCountedPool, publishPendingStep, relayOutbox } from './warehouse-link';
 
 /** What the consumer of an event service is given to build its handler. */
 export interface EventServiceContext {
@@ -100,34 +102,21 @@ export function createEventService(options: EventServiceOptions): EventService {
   const { logger } = options;
   const health = new Health();
   const http = createOpsServer({ registry: options.registry, health, logger });
-  const outboxPublished = new Counter({
-    name: 'streamtrain_outbox_published_total',
-    help: 'Outbox events published with a broker confirm.',
-    registers: [options.registry],
-  });
-  const outboxErrors = new Counter({
-    name: 'streamtrain_outbox_errors_total',
-    help: 'Outbox relay rounds that failed (retried).',
-    registers: [options.registry],
-  });
   const deliveries = new Counter({
     name: `streamtrain_${options.name}_deliveries_total`,
     help: 'RabbitMQ deliveries by outcome (ack, dead-letter, retry).',
     labelNames: ['outcome'],
     registers: [options.registry],
   });
-  const poolErrors = new Counter({
-    name: 'streamtrain_warehouse_pool_errors_total',
-    help: 'Errors raised by idle warehouse connections.',
-    registers: [options.registry],
-  });
-  const pool = createPool({
-    databaseUrl: options.databaseUrl,
-    schema: options.schema,
-    poolSize: options.poolSize,
-    logger,
-    onPoolError: () => poolErrors.inc(),
-  });
+  const pool = createCountedPool(
+    {
+      databaseUrl: options.databaseUrl,
+      schema: options.schema,
+      poolSize: options.poolSize,
+      logger,
+    },
+    options.registry,
+  );
   let amqp: AmqpClient | undefined;
   let relay: OutboxRelay | undefined;
   let cancelConsumer: (() => Promise<void>) | undefined;
@@ -139,13 +128,10 @@ export function createEventService(options: EventServiceOptions): EventService {
       [
         { name: 'stop consuming and finish deliveries in hand', run: () => cancelConsumer?.() },
         ...(options.beforeStop ?? []),
-        {
-          name: 'publish pending outbox events',
-          run: async () => {
-            await relay?.stop();
-            if (amqp?.isConnected()) await relay?.drain();
-          },
-        },
+        publishPendingStep(
+          () => relay,
+          () => amqp,
+        ),
         { name: 'close RabbitMQ', run: () => amqp?.close() },
         { name: 'close warehouse pool', run: () => pool.end() },
         { name: 'close HTTP', run: () => http.close() },
@@ -168,18 +154,12 @@ export function createEventService(options: EventServiceOptions): EventService {
         onFatal: options.onFatal,
       });
       amqp = client;
-      relay = new OutboxRelay({
+      relay = relayOutbox({
         pool,
         table: options.outboxTable,
+        amqp: client,
         logger,
-        publish: (event) =>
-          client.publish({
-            routingKey: event.routingKey,
-            messageId: event.eventId,
-            body: event.payload,
-          }),
-        onPublished: (count) => outboxPublished.inc(count),
-        onError: () => outboxErrors.inc(),
+        registry: options.registry,
       });
       const activeRelay = relay;
       health.register('warehouse', () => ping(pool));

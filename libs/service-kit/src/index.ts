@@ -1,2 +1,3 @@
 export * from './event-service';
 export * from './main-wrapper';
+export * from './warehouse-link';

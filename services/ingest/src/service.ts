@@ -10,7 +10,9 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
-import { OutboxRelay, createPool, migrate, ping } from '@streamtrain/warehouse';
+import { createCountedPool, publishPendingStep, relayOutbox } from '@streamtrain/service-kit';
+import { migrate, ping } from '@streamtrain/warehouse';
+import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { IngestConfig } from './config';
 import { createIngestMetrics } from './adapters/ingest-metrics';
 import { startLagMonitor } from './adapters/lag-monitor';
@@ -37,13 +39,15 @@ export function createIngestService(
   const metrics = createIngestMetrics(registry);
   const health = new Health();
   const http = createOpsServer({ registry, health, logger });
-  const pool = createPool({
-    databaseUrl: config.DATABASE_URL,
-    schema: config.WAREHOUSE_SCHEMA,
-    poolSize: config.DATABASE_POOL_SIZE,
-    logger,
-    onPoolError: () => metrics.poolErrors.inc(),
-  });
+  const pool = createCountedPool(
+    {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.WAREHOUSE_SCHEMA,
+      poolSize: config.DATABASE_POOL_SIZE,
+      logger,
+    },
+    registry,
+  );
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
@@ -71,13 +75,10 @@ export function createIngestService(
       [
         { name: 'stop fetching and finish the batch in hand', run: () => consumer?.disconnect() },
         { name: 'stop lag monitor', run: () => stopLag?.() },
-        {
-          name: 'publish pending outbox events',
-          run: async () => {
-            await relay?.stop();
-            if (amqp?.isConnected()) await relay?.drain();
-          },
-        },
+        publishPendingStep(
+          () => relay,
+          () => amqp,
+        ),
         { name: 'close dead-letter producer', run: () => producer?.disconnect() },
         { name: 'close Kafka admin', run: () => admin?.disconnect() },
         { name: 'close RabbitMQ', run: () => amqp?.close() },
@@ -102,19 +103,7 @@ export function createIngestService(
         onFatal,
       });
       const amqpClient = amqp;
-      relay = new OutboxRelay({
-        pool,
-        table: 'ingest_outbox',
-        logger,
-        publish: (event) =>
-          amqpClient.publish({
-            routingKey: event.routingKey,
-            messageId: event.eventId,
-            body: event.payload,
-          }),
-        onPublished: (count) => metrics.outboxPublished.inc(count),
-        onError: () => metrics.outboxErrors.inc(),
-      });
+      relay = relayOutbox({ pool, table: 'ingest_outbox', amqp: amqpClient, logger, registry });
       admin = await kafka.admin();
       if (config.INGEST_CREATE_TOPICS) {
         await admin.ensureTopics(

@@ -9,9 +9,6 @@ export interface IngestMetrics {
   batchMessages: Histogram;
   batchesWritten: Counter;
   batchFailures: Counter;
-  poolErrors: Counter;
-  outboxPublished: Counter;
-  outboxErrors: Counter;
   lag: KafkaLagMetrics;
 }
 
@@ -51,21 +48,6 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     batchFailures: new Counter({
       name: 'streamtrain_ingest_batch_failures_total',
       help: 'Batch writes that failed and were retried.',
-      registers,
-    }),
-    poolErrors: new Counter({
-      name: 'streamtrain_warehouse_pool_errors_total',
-      help: 'Errors raised by idle warehouse connections.',
-      registers,
-    }),
-    outboxPublished: new Counter({
-      name: 'streamtrain_outbox_published_total',
-      help: 'Outbox events published with a broker confirm.',
-      registers,
-    }),
-    outboxErrors: new Counter({
-      name: 'streamtrain_outbox_errors_total',
-      help: 'Outbox relay rounds that failed (retried).',
       registers,
     }),
     lag: createKafkaLagMetrics(registry),

@@ -3,7 +3,8 @@ import { connectAmqp } from '@streamtrain/amqp';
 import { ConfigError } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { createLogger } from '@streamtrain/observability';
-import { OutboxRelay, createPool, migrate } from '@streamtrain/warehouse';
+import { relayOutbox } from '@streamtrain/service-kit';
+import { createPool, migrate } from '@streamtrain/warehouse';
 import { loadIngestConfig } from '../config';
 import { importFile } from '../entry-points/file-import';
 
@@ -55,17 +56,7 @@ async function run(file: string, options: ImportCliOptions): Promise<void> {
       logger,
       onFatal: (error) => logger.error({ err: error }),
     });
-    const relay = new OutboxRelay({
-      pool,
-      table: 'ingest_outbox',
-      logger,
-      publish: (event) =>
-        amqp.publish({
-          routingKey: event.routingKey,
-          messageId: event.eventId,
-          body: event.payload,
-        }),
-    });
+    const relay = relayOutbox({ pool, table: 'ingest_outbox', amqp, logger });
     const published = await relay.drain();
     await amqp.close();
     console.log(

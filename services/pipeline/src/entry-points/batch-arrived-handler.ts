@@ -83,7 +83,15 @@ export function createBatchArrivedHandler(
       computeMs = performance.now() - started - readMs;
     }
     const writeStarted = performance.now();
+    // Vectors grouped by the batch their transaction arrived in, once.
     const batchOf = new Map(targets.map((tx) => [tx.transactionId, tx.batchId]));
+    const vectorsByBatch = new Map<string, FeatureVector[]>();
+    for (const vector of vectors) {
+      const id = batchOf.get(vector.transactionId) as string;
+      const group = vectorsByBatch.get(id);
+      if (group === undefined) vectorsByBatch.set(id, [vector]);
+      else group.push(vector);
+    }
     const outcome = await inTransaction(deps.pool, async (client) => {
       const state = await lockPipelineState(client);
       // Checked again under the state lock: another instance may have finished some meanwhile.
@@ -93,7 +101,7 @@ export function createBatchArrivedHandler(
       const todoIds = todo.map((batch) => batch.batchId);
       const featureCounts = new Map<string, number>();
       for (const id of todoIds) {
-        const rows = vectors.filter((vector) => batchOf.get(vector.transactionId) === id);
+        const rows = vectorsByBatch.get(id) ?? [];
         featureCounts.set(id, await upsertFeatures(client, id, FEATURE_SET_VERSION, rows));
       }
       const todoSet = new Set(todoIds);
