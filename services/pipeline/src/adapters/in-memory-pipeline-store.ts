@@ -64,6 +64,7 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   private readonly processed = new Map<string, ProcessedBatch>();
   private state: PipelineState = { watermarkMs: null, maturedUntilMs: null };
   private readonly announced: FeaturesReady[] = [];
+  private readonly written = { positives: 0, corrected: 0 };
 
   /**
    * Lands an ingest batch, as ingest's writer does: transactions and labels idempotent by id (the
@@ -108,6 +109,11 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   /** The `features.ready` events announced so far, in order. */
   announcements(): readonly FeaturesReady[] {
     return this.announced;
+  }
+
+  /** Fraud examples written (new or corrected) and corrections, over the store's life. */
+  exampleCounts(): { positives: number; corrected: number } {
+    return { ...this.written };
   }
 
   /** The stored feature vector of a transaction, if any. */
@@ -282,6 +288,8 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       this.examplesBySet.set(exampleSetId, set);
       set.add(example.transactionId);
       written += 1;
+      if (example.label === 1) this.written.positives += 1;
+      if (current !== undefined) this.written.corrected += 1;
     }
     return written;
   }
