@@ -1,4 +1,9 @@
-import { FEATURE_SET_VERSION, featureNames, historyRange, toFeatureInput } from '@streamtrain/features';
+import {
+  FEATURE_SET_VERSION,
+  featureNames,
+  historyRange,
+  toFeatureInput,
+} from '@streamtrain/features';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { averagePrecision } from '@streamtrain/metrics';
 import { FraudModel, gateCandidate } from '@streamtrain/model';
@@ -403,7 +408,11 @@ export async function runReplay(
     counts.labels += labels.length;
     warehouse.land(batchId, targets, labels);
     const pass = await timedAsync('pipeline', () =>
-      runPipelinePass(warehouse, [batchId], { maturityMs, featureChunk: 100_000, now: () => latestMs }),
+      runPipelinePass(warehouse, [batchId], {
+        maturityMs,
+        featureChunk: 100_000,
+        now: () => latestMs,
+      }),
     );
     watermarkMs = pass.watermarkMs ?? latestMs;
     examplesTotal += pass.examples;
@@ -458,8 +467,7 @@ export async function runReplay(
     // Nothing older than a future batch's feature look-back, the weekly window and (until the
     // frozen model is trained) the frozen window is read again.
     const lookBackMs = historyRange([{ ...probe, eventTimeMs: startMs + day * DAY_MS }]).fromMs;
-    const windowMs =
-      startMs + day * DAY_MS - maturityMs - (config.peers.windowDays + 1) * DAY_MS;
+    const windowMs = startMs + day * DAY_MS - maturityMs - (config.peers.windowDays + 1) * DAY_MS;
     if (day > config.peers.frozenDay) warehouse.forgetBefore(Math.min(lookBackMs, windowMs));
   };
 

@@ -115,8 +115,7 @@ export class ContinuousTrainer {
     const compose = policy.composeTrainingSet ?? freshExamplesOnly;
     const training = await compose(fresh, { exampleSetIds: batchIds });
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
-    const candidate =
-      start === null ? models.create() : await models.fromArtifact(start.artifact);
+    const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
     try {
       const fit =
         training.labels.length === 0

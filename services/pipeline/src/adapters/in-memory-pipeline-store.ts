@@ -1,7 +1,13 @@
 import type { FeaturesReady, OffsetRange } from '@streamtrain/contracts';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { compareIds, toExampleSet } from '@streamtrain/training';
-import type { Example, ExampleReadModel, ExampleRef, ExampleSet, SourceBatches } from '@streamtrain/training';
+import type {
+  Example,
+  ExampleReadModel,
+  ExampleRef,
+  ExampleSet,
+  SourceBatches,
+} from '@streamtrain/training';
 import type { MaturedExample, MaturityCandidate, MaturityQuery } from '../domain/maturity';
 import type {
   FeatureRow,
@@ -19,7 +25,12 @@ interface StoredExample {
 }
 
 /** Index of the first element of sorted `list` whose key is greater than `key` (or ≥ when `inclusive`). */
-function bound<T>(list: readonly T[], key: number, keyOf: (item: T) => number, inclusive: boolean): number {
+function bound<T>(
+  list: readonly T[],
+  key: number,
+  keyOf: (item: T) => number,
+  inclusive: boolean,
+): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -127,7 +138,12 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   }
 
   /** Every example, in (event time, id) order, as `{ transactionId, eventTimeMs, label, exampleSetId }`. */
-  allExamples(): { transactionId: string; eventTimeMs: number; label: number; exampleSetId: string }[] {
+  allExamples(): {
+    transactionId: string;
+    eventTimeMs: number;
+    label: number;
+    exampleSetId: string;
+  }[] {
     return [...this.examples.entries()]
       .map(([id, example]) => ({
         transactionId: id,
@@ -135,7 +151,9 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
         label: example.label,
         exampleSetId: example.exampleSetId,
       }))
-      .sort((a, b) => a.eventTimeMs - b.eventTimeMs || compareIds(a.transactionId, b.transactionId));
+      .sort(
+        (a, b) => a.eventTimeMs - b.eventTimeMs || compareIds(a.transactionId, b.transactionId),
+      );
   }
 
   /**
@@ -189,8 +207,10 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     const rows: FeatureInput[] = [];
     const within = (tx: LandedTransaction): boolean =>
       tx.eventTimeMs >= fromMs && tx.eventTimeMs <= toMs;
-    for (const id of customerIds) for (const tx of this.byCustomer.get(id) ?? []) if (within(tx)) rows.push(tx);
-    for (const id of terminalIds) for (const tx of this.byTerminal.get(id) ?? []) if (within(tx)) rows.push(tx);
+    for (const id of customerIds)
+      for (const tx of this.byCustomer.get(id) ?? []) if (within(tx)) rows.push(tx);
+    for (const id of terminalIds)
+      for (const tx of this.byTerminal.get(id) ?? []) if (within(tx)) rows.push(tx);
     return Promise.resolve(rows);
   }
 
@@ -278,7 +298,8 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     for (const example of examples) {
       const current = this.examples.get(example.transactionId);
       if (current !== undefined && !(current.label === 0 && example.label === 1)) continue;
-      if (current !== undefined) this.examplesBySet.get(current.exampleSetId)?.delete(example.transactionId);
+      if (current !== undefined)
+        this.examplesBySet.get(current.exampleSetId)?.delete(example.transactionId);
       this.examples.set(example.transactionId, {
         exampleSetId,
         label: example.label,
@@ -299,7 +320,12 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     const features = this.features.get(transactionId);
     const tx = this.transactions.get(transactionId);
     if (example === undefined || features === undefined || tx === undefined) return null;
-    return { transactionId, eventTimeMs: tx.eventTimeMs, label: example.label, features: features.values };
+    return {
+      transactionId,
+      eventTimeMs: tx.eventTimeMs,
+      label: example.label,
+      features: features.values,
+    };
   }
 
   private exampleSet(ids: Iterable<string>): ExampleSet {
@@ -308,7 +334,9 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       const row = this.toExample(id);
       if (row !== null) rows.push(row);
     }
-    rows.sort((a, b) => a.eventTimeMs - b.eventTimeMs || compareIds(a.transactionId, b.transactionId));
+    rows.sort(
+      (a, b) => a.eventTimeMs - b.eventTimeMs || compareIds(a.transactionId, b.transactionId),
+    );
     const width = rows[0]?.features.length ?? 0;
     return toExampleSet(rows, width);
   }
@@ -335,7 +363,9 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   readExamplesBetween(fromMs: number, toMs: number): Promise<ExampleSet> {
     const from = bound(this.byTime, fromMs, byEventTime, true);
     const to = bound(this.byTime, toMs, byEventTime, true);
-    return Promise.resolve(this.exampleSet(this.byTime.slice(from, to).map((tx) => tx.transactionId)));
+    return Promise.resolve(
+      this.exampleSet(this.byTime.slice(from, to).map((tx) => tx.transactionId)),
+    );
   }
 
   sourceBatches(exampleSetIds: readonly string[]): Promise<SourceBatches> {

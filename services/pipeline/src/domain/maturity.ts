@@ -73,7 +73,10 @@ export function matureCandidates(
 }
 
 /** The maturity horizon never moves backwards. */
-export function nextMaturedUntil(previousMs: number | null, matureBeforeMs: number | null): number | null {
+export function nextMaturedUntil(
+  previousMs: number | null,
+  matureBeforeMs: number | null,
+): number | null {
   if (previousMs === null) return matureBeforeMs;
   return matureBeforeMs !== null && matureBeforeMs > previousMs ? matureBeforeMs : previousMs;
 }

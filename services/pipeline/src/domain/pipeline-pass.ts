@@ -185,7 +185,12 @@ export async function runPipelinePass(
       await tx.announce(ready);
     }
     const features = [...featureCounts.values()].reduce((sum, n) => sum + n, 0);
-    return { batches: todo.length, features, examples: exampleCount, watermarkMs: advance.watermarkMs };
+    return {
+      batches: todo.length,
+      features,
+      examples: exampleCount,
+      watermarkMs: advance.watermarkMs,
+    };
   });
   if (outcome === null) return { ...nothing, duplicates: repeated + fresh.length };
   return {

@@ -35,11 +35,19 @@ export interface PipelineTransaction {
   /** Which of `batchIds` were processed already. */
   doneBatches(batchIds: readonly string[]): Promise<Set<string>>;
   /** Stores feature vectors idempotently; returns how many were written. */
-  saveFeatures(batchId: string, featureSetVersion: number, rows: readonly FeatureRow[]): Promise<number>;
+  saveFeatures(
+    batchId: string,
+    featureSetVersion: number,
+    rows: readonly FeatureRow[],
+  ): Promise<number>;
   /** The transactions the maturity rule looks at (see `MaturityCandidates`). */
   maturityCandidates(query: MaturityQuery): Promise<MaturityCandidate[]>;
   /** Writes examples (new or corrected) under `exampleSetId`; returns how many. */
-  saveExamples(exampleSetId: string, maturedAtMs: number, examples: readonly MaturedExample[]): Promise<number>;
+  saveExamples(
+    exampleSetId: string,
+    maturedAtMs: number,
+    examples: readonly MaturedExample[],
+  ): Promise<number>;
   saveState(state: PipelineState): Promise<void>;
   recordBatch(batch: ProcessedBatch): Promise<void>;
   /** Enqueues a `features.ready` event (through the outbox). */

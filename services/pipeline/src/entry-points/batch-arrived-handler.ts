@@ -50,7 +50,8 @@ export function createBatchArrivedHandler(
         batches: outcome.batches,
         features: outcome.features,
         examples: outcome.examples,
-        watermark: outcome.watermarkMs === null ? null : new Date(outcome.watermarkMs).toISOString(),
+        watermark:
+          outcome.watermarkMs === null ? null : new Date(outcome.watermarkMs).toISOString(),
         readMs: Math.round(outcome.readMs),
         computeMs: Math.round(outcome.computeMs),
         writeMs: Math.round(outcome.writeMs),
