@@ -68,6 +68,14 @@ function formatProgress(progress: ReplayProgress, rollingDays: number): string {
 
 async function run(options: CliOptions, argv: readonly string[]): Promise<void> {
   const testPeriod = resolveTestPeriod(options.days, options.testWeeks, options.testStartDay);
+  const weeklyFirstDay = LIVE_DEFAULTS.maturityDays + options.peerWindowDays;
+  if (Math.max(options.frozenDay, weeklyFirstDay) > testPeriod.startDay) {
+    throw new InvalidArgumentError(
+      `the batch peers start on day ${options.frozenDay} (frozen) and day ${weeklyFirstDay} ` +
+        `(weekly), after the first test day ${testPeriod.startDay}: lower --frozen-day or ` +
+        '--peer-window-days, or test later',
+    );
+  }
   const loaded = await loadBackend({
     preferred: options.backend,
     logger: {
