@@ -53,6 +53,8 @@ export const scorerEnvSchema = z
     SCORER_FETCH_MAX_BYTES_PER_PARTITION: integer(1024).default(1_048_576),
     /** Longest the broker waits to fill a fetch: the stream's added latency. @default 20 */
     SCORER_LINGER_MS: integer(0).default(20),
+    /** Most bytes of scores in one produce request; below the broker's `message.max.bytes`. @default 524288 */
+    SCORER_PRODUCE_MAX_BYTES: integer(1024).default(524_288),
     /** Registry name of the model served. @default 'fraud' */
     SCORER_MODEL_NAME: z.string().min(1).default('fraud'),
     /** Decision threshold: a score at or above it is `exceeded`. @default 0.5 */

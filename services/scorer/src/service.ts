@@ -134,6 +134,7 @@ export function createScorerService(
         producer,
         scoresTopic: config.SCORER_SCORES_TOPIC,
         chunkSize: config.SCORER_CHUNK_SIZE,
+        maxRequestBytes: config.SCORER_PRODUCE_MAX_BYTES,
         metrics,
         logger: log.stream,
         onProgress,

@@ -81,4 +81,33 @@ describe('scorer: the stream', () => {
       /streamtrain_scorer_scored_total\{path="stream",service="scorer"\} 300/,
     );
   });
+
+  it('when one fetch holds more scores than the broker takes in one request, then they are sent in several and all arrive', async () => {
+    await harness.promote(8, false);
+    // Produced before the scorer starts, so its first fetch of the partition is a full megabyte.
+    const feed = transactions(8_000, START_MS, 10_000);
+    const kafka = harness.topics.kafka;
+    const producer = await kafka.producer();
+    const topic = harness.topics.names['tx.web'] as string;
+    for (let i = 0; i < feed.length; i += 2_000) {
+      await producer.send(
+        topic,
+        feed
+          .slice(i, i + 2_000)
+          .map((tx) => ({ key: 'one-key', value: JSON.stringify(tx), partition: 0 })),
+      );
+    }
+    await producer.disconnect();
+    const scorer = await harness.startScorer();
+    const scored = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${scorer.port()}/metrics`)).text();
+      return Number(
+        /streamtrain_scorer_scored_total\{path="stream"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
+    await waitFor(scored, (n) => n >= 300 + feed.length, {
+      timeoutMs: 60_000,
+      description: 'every transaction scored',
+    });
+  });
 });

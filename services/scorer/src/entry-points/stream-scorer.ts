@@ -18,6 +18,12 @@ export interface StreamScorerDeps {
   scoresTopic: string;
   /** Transactions scored between yields to the event loop. */
   chunkSize: number;
+  /**
+   * Most bytes of scores in one produce request. A score is about three times its transaction
+   * (it carries the features), so a full fetch of transactions makes more than the broker's
+   * largest request (`message.max.bytes`, 1 MiB by default) would take.
+   */
+  maxRequestBytes: number;
   metrics: ScorerMetrics;
   logger: Logger;
   /** Told the latest event time scored, to bound the state's history. */
@@ -92,7 +98,19 @@ export function createStreamScorer(deps: StreamScorerDeps): BatchHandler {
     }
     // A revoked partition's new owner scores these again; committing here could skip them.
     if (control.isStale()) return;
-    await deps.producer.send(deps.scoresTopic, out);
+    let request: OutgoingMessage[] = [];
+    let bytes = 0;
+    for (const message of out) {
+      const size = (message.value?.length ?? 0) + 64;
+      if (request.length > 0 && bytes + size > deps.maxRequestBytes) {
+        await deps.producer.send(deps.scoresTopic, request);
+        request = [];
+        bytes = 0;
+      }
+      request.push(message);
+      bytes += size;
+    }
+    await deps.producer.send(deps.scoresTopic, request);
     deps.metrics.scored.inc({ path: 'stream' }, out.length);
     await control.commit(last.offset);
     if (newest > Number.NEGATIVE_INFINITY) deps.onProgress(newest);
