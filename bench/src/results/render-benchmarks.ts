@@ -145,8 +145,11 @@ function summary(all: AllResults): string {
       '–',
     ]);
   }
-  if (scoring !== undefined) {
-    const r = scoring.results;
+  const scored = scoring?.results;
+  if (scored !== undefined && !scored.measured) {
+    rows.push(['scoring', scored.reason, '–', '–']);
+  } else if (scored !== undefined) {
+    const r = scored;
     rows.push([
       'scorer: HTTP single transaction',
       `p99 ${r.httpSingle.latencyMs.p99} ms at ${count(r.httpSingle.requestsPerSecond)} req/s`,
@@ -539,6 +542,7 @@ function memorySection(all: AllResults): string {
 
 function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): string {
   if (result === undefined) return ['## 5. Scoring', '', 'Not run.', ''].join('\n');
+  if (!result.results.measured) return ['## 5. Scoring', '', result.results.reason, ''].join('\n');
   const r = result.results;
   const load = (run: LoadRun): string =>
     `${count(run.requests)} requests (${count(run.requestsPerSecond)}/s), p50 ${run.latencyMs.p50} ms, ` +
