@@ -184,7 +184,11 @@ export function createScorerService(
       readLabelsReportedSince(pool, fromMs),
     ]);
     for (const tx of transactions) state.addTransaction(tx);
-    for (const label of labels) state.addLabel(label);
+    for (const label of labels) {
+      state.addLabel(label);
+      // A backlog scored after a restart finds the labels that landed while it was down.
+      quality.recordLabel(label);
+    }
     progressMs = Math.max(progressMs, newest);
     log.stream.info(
       { transactions: transactions.length, labels: labels.length, from: new Date(fromMs) },

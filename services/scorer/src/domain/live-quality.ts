@@ -68,7 +68,10 @@ const DAY_MS = 86_400_000;
  */
 export class LiveQuality {
   private readonly pending = new Map<string, ServedScore>();
-  /** Labels seen before their score (a replayed backlog); forgotten once mature. */
+  /**
+   * Labels seen before their score (a backlog scored after its labels streamed by), kept until
+   * their score comes, at most `maxPending` of them (the oldest are forgotten first).
+   */
   private readonly early = new Map<string, ObservedLabel>();
   private readonly byVersion = new Map<string, VersionWindow>();
   private watermarkMs = Number.NEGATIVE_INFINITY;
@@ -112,7 +115,10 @@ export class LiveQuality {
     this.advance(label.reportedAtMs);
     const served = this.pending.get(label.transactionId);
     if (served === undefined) {
-      if (this.early.size < this.options.maxPending) this.early.set(label.transactionId, label);
+      this.early.set(label.transactionId, label);
+      if (this.early.size > this.options.maxPending) {
+        this.early.delete(this.early.keys().next().value as string);
+      }
       return;
     }
     this.pending.delete(label.transactionId);
@@ -130,10 +136,6 @@ export class LiveQuality {
       if (served.eventTimeMs > matureBefore) break;
       this.pending.delete(id);
       this.mature(served, 0);
-    }
-    for (const [id, label] of this.early) {
-      if (label.reportedAtMs > matureBefore) break;
-      this.early.delete(id);
     }
   }
 

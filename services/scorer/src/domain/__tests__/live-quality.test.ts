@@ -53,4 +53,18 @@ describe('LiveQuality', () => {
     expect(report.every((row) => row.examples === 5)).toBe(true);
     expect(report[0]?.averagePrecision).toBeNull();
   });
+
+  it('when a backlog is scored after its labels were seen and the watermark has moved past their maturity, then the labels still count', () => {
+    const q = quality();
+    q.recordLabel({ transactionId: 't1', isFraud: true, reportedAtMs: T0 + DAY_MS });
+    q.advance(T0 + 60 * DAY_MS);
+    q.recordServed(served(1, 4, 0.9));
+    q.recordServed(served(2, 4, 0.1));
+    expect(q.report()[0]).toMatchObject({
+      modelVersion: 4,
+      examples: 2,
+      positives: 1,
+      averagePrecision: 1,
+    });
+  });
 });
