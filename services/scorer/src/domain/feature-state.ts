@@ -99,9 +99,17 @@ export class OnlineFeatureState {
       customers.add(tx.customerId);
       terminals.add(tx.terminalId);
     }
+    // Only the rows the feature definition reads (`historyRange`): the state may also hold rows
+    // after the targets (a backlog scored behind the state feed), which change nothing but cost.
+    const { fromMs, toMs } = historyRange(targets);
     const history: FeatureInput[] = [];
-    for (const id of customers) for (const tx of this.byCustomer.get(id) ?? []) history.push(tx);
-    for (const id of terminals) for (const tx of this.byTerminal.get(id) ?? []) history.push(tx);
+    const collect = (rows: readonly FeatureInput[] | undefined): void => {
+      for (const tx of rows ?? []) {
+        if (tx.eventTimeMs >= fromMs && tx.eventTimeMs <= toMs) history.push(tx);
+      }
+    };
+    for (const id of customers) collect(this.byCustomer.get(id));
+    for (const id of terminals) collect(this.byTerminal.get(id));
     const labels: KnownLabel[] = [];
     const seen = new Set<string>();
     for (const tx of [...history, ...targets]) {

@@ -59,7 +59,11 @@ export function createStreamScorer(deps: StreamScorerDeps): BatchHandler {
     const out: OutgoingMessage[] = [];
     let newest = Number.NEGATIVE_INFINITY;
     for (let start = 0; start < rows.length; start += deps.chunkSize) {
-      if (start > 0) await yieldToEventLoop();
+      if (start > 0) {
+        await yieldToEventLoop();
+        // A long batch on a busy machine must not cost the group membership.
+        await control.heartbeat();
+      }
       const chunk = rows.slice(start, start + deps.chunkSize);
       const endTimer = deps.metrics.scoreSeconds.startTimer({ path: 'stream' });
       const scored = deps.scorer.score(chunk.map((row) => row.input));
@@ -104,6 +108,7 @@ export function createStreamScorer(deps: StreamScorerDeps): BatchHandler {
       const size = (message.value?.length ?? 0) + 64;
       if (request.length > 0 && bytes + size > deps.maxRequestBytes) {
         await deps.producer.send(deps.scoresTopic, request);
+        await control.heartbeat();
         request = [];
         bytes = 0;
       }

@@ -56,6 +56,16 @@ describe('OnlineFeatureState', () => {
     expect(evicted.featuresOf(recent)).toEqual(full.featuresOf(recent));
   });
 
+  it('when the state already holds later transactions (a backlog scored behind the feed), then earlier ones get the same features', () => {
+    const rows = history(600);
+    const labels = fraudLabels(rows);
+    const state = new OnlineFeatureState();
+    for (const tx of rows) state.addTransaction(tx);
+    for (const label of labels) state.addLabel(label);
+    const early = rows.slice(100, 140);
+    expect(state.featuresOf(early)).toEqual(computeFeatures(early, rows, labels));
+  });
+
   it('when a transaction is added twice, then it is held once', () => {
     const state = new OnlineFeatureState();
     const [tx] = history(1) as [FeatureInput];
