@@ -61,6 +61,8 @@ export function createStreamScorer(deps: StreamScorerDeps): BatchHandler {
     for (let start = 0; start < rows.length; start += deps.chunkSize) {
       if (start > 0) {
         await yieldToEventLoop();
+        // Stopping or revoked: drop the rest, uncommitted, for whoever scores it next.
+        if (control.isStale()) return;
         // A long batch on a busy machine must not cost the group membership.
         await control.heartbeat();
       }
