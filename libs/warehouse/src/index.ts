@@ -5,3 +5,4 @@ export * from './ingest-store';
 export * from './pipeline-store';
 export * from './registry-store';
 export * from './trainer-store';
+export * from './scorer-store';
