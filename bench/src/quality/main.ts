@@ -41,6 +41,7 @@ interface CliOptions {
   rollingDays: number;
   optimizerState: 'reset' | 'keep';
   minTrainExamples: number;
+  labelProfileDays: number;
 }
 
 function roundTimings<T extends object>(timings: T): T {
@@ -102,6 +103,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       optimizerState: options.optimizerState,
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
+      featureOptions: { labelProfileDays: options.labelProfileDays },
     },
     (progress) => console.error(formatProgress(progress, options.rollingDays)),
   );
@@ -154,6 +156,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0',
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
+      labelProfileDays: options.labelProfileDays,
       knownCardRule: 'labelled',
       testPeriod: {
         ...testPeriod,
@@ -271,6 +274,12 @@ const program = new Command('quality')
     LIVE_DEFAULTS.minTrainExamples,
   )
   .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
+  .option(
+    '--label-profile-days <n>',
+    'window of the label-profile features, 0 for the handbook baseline only (default: 30)',
+    (value: string) => (value === '0' ? 0 : parseCount(value)),
+    30,
+  )
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,5 +1,10 @@
 import { computeFeatures, featureNames, historyRange, toFeatureInput } from '@streamtrain/features';
-import type { FeatureInput, FeatureVector, KnownLabel } from '@streamtrain/features';
+import type {
+  FeatureInput,
+  FeatureOptions,
+  FeatureVector,
+  KnownLabel,
+} from '@streamtrain/features';
 import { averagePrecision, rocAuc } from '@streamtrain/metrics';
 import { FraudModel, gateCandidate } from '@streamtrain/model';
 import type { GatePolicy, ModelArtifact, ModelMetrics } from '@streamtrain/model';
@@ -55,6 +60,8 @@ export interface ReplayConfig {
   readonly gate: GatePolicy;
   /** Days of the rolling AP in progress lines. */
   readonly rollingDays: number;
+  /** Feature options (the label-profile window); the defaults when unset. */
+  readonly featureOptions?: Partial<FeatureOptions>;
 }
 
 /** Where a running replay is, for a progress line. */
@@ -184,7 +191,8 @@ export async function runReplay(
   const { startMs } = simulation;
   const days = simulation.config.days;
   const endMs = startMs + days * DAY_MS;
-  const names = featureNames();
+  const featureOptions = config.featureOptions ?? {};
+  const names = featureNames(featureOptions);
   const width = names.length;
   const maturityMs = config.maturityDays * DAY_MS;
 
@@ -262,7 +270,7 @@ export async function runReplay(
     const targets: FeatureInput[] = transactions.map((event) => toFeatureInput(event.tx));
     history.addTransactions(targets);
     const vectors: FeatureVector[] = timed('features', () =>
-      computeFeatures(targets, history.historyFor(targets), history.knownLabels()),
+      computeFeatures(targets, history.historyFor(targets), history.knownLabels(), featureOptions),
     );
     const scores =
       champion === null
@@ -474,7 +482,9 @@ export async function runReplay(
       if (day !== prunedDay) {
         prunedDay = day;
         // Anything before the look-back of a transaction at the start of this day is never read.
-        history.prune(historyRange([{ ...probe, eventTimeMs: startMs + day * DAY_MS }]).fromMs);
+        history.prune(
+          historyRange([{ ...probe, eventTimeMs: startMs + day * DAY_MS }], featureOptions).fromMs,
+        );
       }
       if (performance.now() - lastReport.at >= PROGRESS_INTERVAL_MS) report(day);
     }
