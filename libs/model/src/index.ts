@@ -14,3 +14,5 @@ export type { FeatureMatrix } from './feature-matrix';
 export { gateCandidate } from './gate';
 export type { GateDecision, GatePolicy, ModelMetrics } from './gate';
 export type { ModelLogger } from './logger';
+export { ReplayBuffer } from './replay-buffer';
+export type { ReplayBufferOptions } from './replay-buffer';
