@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadBackend } from '@streamtrain/model';
+import type { StatisticalGatePolicy } from '@streamtrain/model';
 import { evaluateTestPeriod, rollingQuality } from './evaluation';
 import { HANDBOOK_FIGURES } from './handbook';
 import {
@@ -39,9 +40,15 @@ interface CliOptions {
   epochs: number;
   positiveWeight: number;
   rollingDays: number;
-  optimizerState: 'reset' | 'keep';
+  optimizerState: 'reset' | 'artifact' | 'keep';
   minTrainExamples: number;
   labelProfileDays: number;
+  replayFrauds: number;
+  replayGenuine: number;
+  gate: 'tolerance' | 'bootstrap';
+  gateConfidence: number;
+  gateReplicates: number;
+  warmStart: 'latest' | 'champion';
 }
 
 function roundTimings<T extends object>(timings: T): T {
@@ -63,6 +70,19 @@ function formatProgress(progress: ReplayProgress, rollingDays: number): string {
     `${(progress.elapsedMs / 1000).toFixed(0)} s`
   );
 }
+
+function statisticalGate(options: CliOptions): StatisticalGatePolicy {
+  return {
+    minExamples: LIVE_DEFAULTS.gate.minExamples,
+    minPositives: 20,
+    confidence: options.gateConfidence,
+    maxApDrop: 0,
+    replicates: options.gateReplicates,
+    seed: LIVE_DEFAULTS.modelSeed,
+  };
+}
+
+const count0 = (value: string): number => (value === '0' ? 0 : parseCount(value));
 
 async function run(options: CliOptions, argv: readonly string[]): Promise<void> {
   const testPeriod = resolveTestPeriod(options.days, options.testWeeks, options.testStartDay);
@@ -104,6 +124,11 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
       featureOptions: { labelProfileDays: options.labelProfileDays },
+      ...(options.replayFrauds + options.replayGenuine > 0
+        ? { replay: { maxPositives: options.replayFrauds, reservoirSize: options.replayGenuine } }
+        : {}),
+      ...(options.gate === 'bootstrap' ? { statisticalGate: statisticalGate(options) } : {}),
+      warmStart: options.warmStart,
     },
     (progress) => console.error(formatProgress(progress, options.rollingDays)),
   );
@@ -157,6 +182,10 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
       labelProfileDays: options.labelProfileDays,
+      replayBuffer: { frauds: options.replayFrauds, genuine: options.replayGenuine },
+      gateKind: options.gate,
+      ...(options.gate === 'bootstrap' ? { statisticalGate: statisticalGate(options) } : {}),
+      warmStart: options.warmStart,
       knownCardRule: 'labelled',
       testPeriod: {
         ...testPeriod,
@@ -263,7 +292,8 @@ const program = new Command('quality')
   .option(
     '--optimizer-state <mode>',
     "'reset': warm-start each step from the latest artifact, Adam restarting, as the " +
-      "trainer does; 'keep': keep the latest model and its Adam state in memory",
+      "trainer does; 'artifact': Adam's state restored from the artifact; 'keep': keep the " +
+      'latest model and its Adam state in memory',
     parseOptimizerState,
     'reset',
   )
@@ -277,8 +307,34 @@ const program = new Command('quality')
   .option(
     '--label-profile-days <n>',
     'window of the label-profile features, 0 for the handbook baseline only (default: 30)',
-    (value: string) => (value === '0' ? 0 : parseCount(value)),
+    count0,
     30,
+  )
+  .option('--replay-frauds <n>', 'frauds kept in the replay buffer, 0 for none', count0, 0)
+  .option('--replay-genuine <n>', 'genuine reservoir of the replay buffer, 0 for none', count0, 0)
+  .option(
+    '--gate <kind>',
+    "'tolerance': gateCandidate (AP within 0.01 of the champion); 'bootstrap': gateOnHoldout",
+    (value: string) => {
+      if (value !== 'tolerance' && value !== 'bootstrap') {
+        throw new InvalidArgumentError("expected 'tolerance' or 'bootstrap'");
+      }
+      return value;
+    },
+    'tolerance',
+  )
+  .option('--gate-confidence <c>', 'confidence of the bootstrap gate', parsePositive, 0.9)
+  .option('--gate-replicates <n>', 'replicates of the bootstrap gate', parseCount, 100)
+  .option(
+    '--warm-start <from>',
+    "'latest': each step starts from the latest version; 'champion': from the champion",
+    (value: string) => {
+      if (value !== 'latest' && value !== 'champion') {
+        throw new InvalidArgumentError("expected 'latest' or 'champion'");
+      }
+      return value;
+    },
+    'latest',
   )
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
 

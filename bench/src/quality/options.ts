@@ -83,9 +83,9 @@ export function resolveTestPeriod(
 }
 
 /** Parses `--optimizer-state`. */
-export function parseOptimizerState(value: string): 'reset' | 'keep' {
-  if (value !== 'reset' && value !== 'keep') {
-    throw new InvalidArgumentError("expected 'reset' or 'keep'");
+export function parseOptimizerState(value: string): 'reset' | 'artifact' | 'keep' {
+  if (value !== 'reset' && value !== 'artifact' && value !== 'keep') {
+    throw new InvalidArgumentError("expected 'reset', 'artifact' or 'keep'");
   }
   return value;
 }

@@ -6,8 +6,13 @@ import type {
   KnownLabel,
 } from '@streamtrain/features';
 import { averagePrecision, rocAuc } from '@streamtrain/metrics';
-import { FraudModel, gateCandidate } from '@streamtrain/model';
-import type { GatePolicy, ModelArtifact, ModelMetrics } from '@streamtrain/model';
+import { FraudModel, ReplayBuffer, gateCandidate, gateOnHoldout } from '@streamtrain/model';
+import type {
+  GatePolicy,
+  ModelArtifact,
+  ModelMetrics,
+  StatisticalGatePolicy,
+} from '@streamtrain/model';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
 import type {
   LabelEvent,
@@ -47,7 +52,7 @@ export interface ReplayConfig {
    * `reset`: each batch warm-starts from the latest version's artifact, so Adam's moments start
    * over, as the trainer does; `keep`: the latest version stays in memory with its optimizer.
    */
-  readonly optimizerState: 'reset' | 'keep';
+  readonly optimizerState: 'reset' | 'artifact' | 'keep';
   /**
    * The trainer's `TRAINER_MIN_EXAMPLES`: batches' training examples wait until at least this many
    * are pending, then one step trains on all of them. (The trainer's wall-clock
@@ -62,6 +67,12 @@ export interface ReplayConfig {
   readonly rollingDays: number;
   /** Feature options (the label-profile window); the defaults when unset. */
   readonly featureOptions?: Partial<FeatureOptions>;
+  /** A replay buffer mixed into every step (its contents added to the step's examples), or none. */
+  readonly replay?: { readonly maxPositives: number; readonly reservoirSize: number };
+  /** `gateOnHoldout` with this policy instead of `gateCandidate` with `gate`. */
+  readonly statisticalGate?: StatisticalGatePolicy;
+  /** What a step warm-starts from: the latest version (the trainer today) or the champion. */
+  readonly warmStart?: 'latest' | 'champion';
 }
 
 /** Where a running replay is, for a progress line. */
@@ -211,6 +222,11 @@ export async function runReplay(
   const pending = new Set<StoredTransaction>();
   let champion: Champion | null = null;
   let latest: ModelArtifact | null = null;
+  let championArtifact: ModelArtifact | null = null;
+  const buffer =
+    config.replay === undefined
+      ? null
+      : new ReplayBuffer<StoredTransaction>({ ...config.replay, seed: config.modelSeed });
   let versions = 0;
   let watermarkMs = Number.NEGATIVE_INFINITY;
   const counts = { events: 0, transactions: 0, frauds: 0, labels: 0, unscored: 0, batches: 0 };
@@ -315,10 +331,13 @@ export async function runReplay(
       kept ??= FraudModel.create(names, { seed: config.modelSeed });
       return kept;
     }
+    const from = config.warmStart === 'champion' ? championArtifact : latest;
     return timedAsync('artifacts', async () =>
-      latest === null
+      from === null
         ? FraudModel.create(names, { seed: config.modelSeed })
-        : FraudModel.fromArtifact(latest),
+        : FraudModel.fromArtifact(from, {
+            optimizerState: config.optimizerState === 'artifact' ? 'restore' : 'reset',
+          }),
     );
   };
 
@@ -342,8 +361,10 @@ export async function runReplay(
     return Float32Array.from(recent, (entry) => entry.score);
   };
 
-  const trainAndGate = async (training: readonly StoredTransaction[]): Promise<void> => {
+  const trainAndGate = async (batchExamples: readonly StoredTransaction[]): Promise<void> => {
     const candidate = await nextCandidate();
+    const training = buffer === null ? batchExamples : [...batchExamples, ...buffer.contents()];
+    buffer?.add(batchExamples, (example) => example.label === 1);
     let candidateScores: Float32Array = new Float32Array(0);
     let promoted = false;
     try {
@@ -371,6 +392,16 @@ export async function runReplay(
             width,
           ),
         );
+        if (config.statisticalGate !== undefined) {
+          return gateOnHoldout(
+            {
+              labels: y,
+              candidate: candidateScores,
+              champion: champion === null ? null : championScores(recent),
+            },
+            config.statisticalGate,
+          );
+        }
         return gateCandidate(
           metricsOf(candidateScores, y),
           champion === null ? null : metricsOf(championScores(recent), y),
@@ -378,8 +409,9 @@ export async function runReplay(
         );
       });
       versions += 1;
-      if (config.optimizerState === 'reset') {
+      if (config.optimizerState !== 'keep') {
         latest = await timedAsync('artifacts', () => candidate.toArtifact());
+        if (decision.promote) championArtifact = latest;
       }
       if (decision.promote) {
         champion?.model.dispose();
@@ -403,7 +435,7 @@ export async function runReplay(
         rejections[kind] = (rejections[kind] ?? 0) + 1;
       }
     } finally {
-      if (config.optimizerState === 'reset' && !promoted) candidate.dispose();
+      if (config.optimizerState !== 'keep' && !promoted) candidate.dispose();
     }
   };
 
