@@ -1,4 +1,4 @@
-import { Counter, Histogram, createKafkaLagMetrics } from '@streamtrain/observability';
+import { Counter, Histogram } from '@streamtrain/observability';
 import type { KafkaLagMetrics, Registry } from '@streamtrain/observability';
 
 /** Everything the ingest service counts. */
@@ -50,6 +50,5 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       help: 'Batch writes that failed and were retried.',
       registers,
     }),
-    lag: createKafkaLagMetrics(registry),
   };
 }
