@@ -82,6 +82,8 @@ export interface LoopProgress {
   lastPipelineBatchAt: string | null;
   /** Wall time ingest last landed a batch. */
   lastIngestBatchAt: string | null;
+  /** Ingest batches landed since the pipeline last handled one: the pipeline's backlog. */
+  batchesAwaitingPipeline: number;
 }
 
 const iso = (value: Date | null | undefined): string | null => value?.toISOString() ?? null;
@@ -94,12 +96,15 @@ export async function readLoopProgress(db: Queryable): Promise<LoopProgress> {
     watermark: Date | null;
     matured_until: Date | null;
     last_pipeline: Date | null;
+    awaiting: string;
   }>(
     `SELECT (SELECT max(max_event_time) FROM ingest_batches) AS stream_head,
             (SELECT max(created_at) FROM ingest_batches) AS last_ingest,
             (SELECT watermark FROM pipeline_state LIMIT 1) AS watermark,
             (SELECT matured_until FROM pipeline_state LIMIT 1) AS matured_until,
-            (SELECT max(processed_at) FROM pipeline_batches) AS last_pipeline`,
+            (SELECT max(processed_at) FROM pipeline_batches) AS last_pipeline,
+            (SELECT count(*) FROM ingest_batches
+              WHERE created_at > coalesce((SELECT max(processed_at) FROM pipeline_batches), '-infinity')) AS awaiting`,
   );
   const row = rows[0];
   return {
@@ -108,6 +113,7 @@ export async function readLoopProgress(db: Queryable): Promise<LoopProgress> {
     maturedUntil: iso(row?.matured_until),
     lastPipelineBatchAt: iso(row?.last_pipeline),
     lastIngestBatchAt: iso(row?.last_ingest),
+    batchesAwaitingPipeline: Number(row?.awaiting ?? 0),
   };
 }
 

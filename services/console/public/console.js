@@ -161,6 +161,7 @@
       tile('label lag (event time)', duration(loop.labelLagSeconds), 'loop-label-lag'),
       tile('watermark behind head', duration(loop.watermarkDelaySeconds)),
       tile('watermark age (wall)', duration(loop.watermarkAgeSeconds), 'loop-watermark-age'),
+      tile('batches awaiting pipeline', count(loop.batchesAwaitingPipeline), 'loop-pipeline-backlog'),
     );
   }
 

@@ -12,6 +12,7 @@ export interface ConsoleMetrics {
   labelLag: Gauge;
   watermarkDelay: Gauge;
   watermarkAge: Gauge;
+  pipelineBacklog: Gauge;
   outboxBacklog: Gauge<'outbox'>;
   outboxOldestAge: Gauge<'outbox'>;
   deadLetters: Counter<'code' | 'source_topic'>;
@@ -67,6 +68,11 @@ export function createConsoleMetrics(registry: Registry): ConsoleMetrics {
     watermarkAge: new Gauge({
       name: 'streamtrain_pipeline_watermark_age_seconds',
       help: 'Wall-clock seconds since the pipeline last handled a batch (moved its watermark).',
+      registers,
+    }),
+    pipelineBacklog: new Gauge({
+      name: 'streamtrain_pipeline_backlog_batches',
+      help: 'Ingest batches landed since the pipeline last handled one.',
       registers,
     }),
     outboxBacklog: new Gauge({

@@ -158,6 +158,7 @@ export class WarehouseReader {
     if (view.labelLagSeconds !== null) m.labelLag.set(view.labelLagSeconds);
     if (view.watermarkDelaySeconds !== null) m.watermarkDelay.set(view.watermarkDelaySeconds);
     if (view.watermarkAgeSeconds !== null) m.watermarkAge.set(view.watermarkAgeSeconds);
+    m.pipelineBacklog.set(view.batchesAwaitingPipeline);
     return view;
   }
 
