@@ -237,6 +237,7 @@ function wrapConsumer(consumer: Consumer, logger: Logger, concurrency: number): 
                 !payload.isRunning() ||
                 payload.isStale() ||
                 generation.value !== joinedAt,
+              markRead: (offset) => payload.resolveOffset(offset),
               async commit(offset) {
                 payload.resolveOffset(offset);
                 await payload.commitOffsetsIfNecessary({
@@ -343,7 +344,8 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
         members: group.members.map((member) => {
           let assignment: Record<string, number[]> = {};
           if (group.protocolType === 'consumer' && member.memberAssignment.length > 0) {
-            assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+            assignment =
+              AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
           }
           return {
             memberId: member.memberId,

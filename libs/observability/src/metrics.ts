@@ -5,6 +5,12 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** Every project metric starts with this prefix, except kafka-lag-exporter's names. */
 export const METRIC_PREFIX = 'streamtrain_';
 
+const PROMTOOL_UNFRIENDLY_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /**
  * A registry with Node's process and runtime metrics under their stock names (`process_*`,
  * `nodejs_*`, as prom-client's default collectors name them) so stock Node.js dashboards work;
@@ -15,18 +21,15 @@ export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  // prom-client's gauges that end in `_total` break the naming rule `promtool check metrics`
+  // enforces; each is the sum of its per-type gauge (`sum(nodejs_active_handles)`), so drop them.
+  for (const name of PROMTOOL_UNFRIENDLY_DEFAULTS) registry.removeSingleMetric(name);
   return registry;
 }
 
 /** Labels of kafka-lag-exporter's per-partition consumer-group metrics. */
 export type GroupPartitionLabel =
-  | 'cluster_name'
-  | 'group'
-  | 'topic'
-  | 'partition'
-  | 'member_host'
-  | 'consumer_id'
-  | 'client_id';
+  'cluster_name' | 'group' | 'topic' | 'partition' | 'member_host' | 'consumer_id' | 'client_id';
 
 /**
  * Consumer-group lag under kafka-lag-exporter's names and labels (seglo/kafka-lag-exporter
@@ -43,7 +46,12 @@ export interface KafkaLagMetrics {
   groupTopicSumLag: Gauge<'cluster_name' | 'group' | 'topic'>;
   partitionLatestOffset: Gauge<'cluster_name' | 'topic' | 'partition'>;
   partitionEarliestOffset: Gauge<'cluster_name' | 'topic' | 'partition'>;
-  pollTimeMs: Gauge<'cluster_name'>;
+  /**
+   * Seconds one poll of every group took. kafka-lag-exporter calls it
+   * `kafka_consumergroup_poll_time_ms`, a name `promtool check metrics` rejects (abbreviated unit),
+   * and no upstream dashboard reads it, so it takes the project's name and base unit instead.
+   */
+  pollSeconds: Gauge<'cluster_name'>;
 }
 
 const PARTITION_LABELS: GroupPartitionLabel[] = [
@@ -105,8 +113,10 @@ export function createKafkaLagMetrics(registry: Registry): KafkaLagMetrics {
       'Earliest offset of a partition.',
       ['cluster_name', 'topic', 'partition'],
     ),
-    pollTimeMs: gauge('kafka_consumergroup_poll_time_ms', 'Time to poll all consumer group offsets.', [
-      'cluster_name',
-    ]),
+    pollSeconds: gauge(
+      'streamtrain_console_lag_poll_duration_seconds',
+      'Time to poll the offsets of every consumer group (kafka-lag-exporter: poll_time_ms).',
+      ['cluster_name'],
+    ),
   };
 }

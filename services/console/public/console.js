@@ -23,7 +23,8 @@
     return `${(seconds / 86400).toFixed(1)} days`;
   };
   const time = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '—');
-  const ago = (iso, now) => (iso ? `${duration((Date.parse(now) - Date.parse(iso)) / 1000)} ago` : 'never');
+  const ago = (iso, now) =>
+    iso ? `${duration((Date.parse(now) - Date.parse(iso)) / 1000)} ago` : 'never';
 
   function el(tag, attributes = {}, children = []) {
     const node = document.createElement(tag);
@@ -34,12 +35,16 @@
     for (const child of children) node.append(child);
     return node;
   }
-  const cell = (value, numeric = false) => el('td', numeric ? { class: 'num', text: value } : { text: value });
+  const cell = (value, numeric = false) =>
+    el('td', numeric ? { class: 'num', text: value } : { text: value });
   const badge = (state) =>
     el('span', { class: `state state-${String(state).replace(/\s+/g, '-')}`, text: state });
   const replace = (id, ...nodes) => $(id).replaceChildren(...nodes);
   const tile = (label, value, testid) =>
-    el('div', testid ? { 'data-testid': testid } : {}, [el('dt', { text: label }), el('dd', { text: value })]);
+    el('div', testid ? { 'data-testid': testid } : {}, [
+      el('dt', { text: label }),
+      el('dd', { text: value }),
+    ]);
   const errorLine = (message) => el('p', { class: 'error', text: message });
 
   function chartWidth(id) {
@@ -49,16 +54,29 @@
   function renderSummary(s) {
     const ingestGroup = s.lag.groups[0];
     const registry = s.registry;
-    const down = s.services.filter((service) => service.state !== 'up').map((service) => service.name);
+    const down = s.services
+      .filter((service) => service.state !== 'up')
+      .map((service) => service.name);
     replace(
       'summary-list',
       tile('services not up', down.length === 0 ? 'none' : down.join(', '), 'summary-services'),
       tile('lag (messages)', ingestGroup ? count(ingestGroup.sumLag) : '—', 'summary-lag'),
       tile('lag (seconds)', ingestGroup ? duration(ingestGroup.maxLagSeconds) : '—'),
       tile('lag trend', ingestGroup ? ingestGroup.trend : '—', 'summary-trend'),
-      tile('champion', registry && registry.champion ? `v${registry.champion.version}` : 'none', 'summary-champion'),
-      tile('champion AP', registry && registry.champion ? fixed(registry.champion.holdout.averagePrecision) : '—'),
-      tile('since last promotion', registry ? duration(registry.secondsSinceLastPromotion) : '—', 'summary-staleness'),
+      tile(
+        'champion',
+        registry && registry.champion ? `v${registry.champion.version}` : 'none',
+        'summary-champion',
+      ),
+      tile(
+        'champion AP',
+        registry && registry.champion ? fixed(registry.champion.holdout.averagePrecision) : '—',
+      ),
+      tile(
+        'since last promotion',
+        registry ? duration(registry.secondsSinceLastPromotion) : '—',
+        'summary-staleness',
+      ),
       tile('label lag', s.loop ? duration(s.loop.labelLagSeconds) : '—'),
       tile('dead letters', count(s.deadLetters.total)),
     );
@@ -90,23 +108,35 @@
       ? `reading the brokers failed: ${lag.error}`
       : `read from the brokers' committed offsets at ${time(lag.polledAt)} (cluster ${s.clusterName}); ` +
         lag.groups
-          .map((group) => `${group.group}: ${group.state}, ${group.members} member(s), ${group.trend}`)
+          .map(
+            (group) => `${group.group}: ${group.state}, ${group.members} member(s), ${group.trend}`,
+          )
           .join(' · ');
     $('lag-note').className = lag.error ? 'error' : 'note';
     const rows = [];
     for (const group of lag.groups) {
       for (const partition of group.partitions) {
         rows.push(
-          el('tr', { 'data-testid': 'lag-row', 'data-group': group.group, 'data-lag': String(partition.lag) }, [
-            cell(group.group),
-            cell(partition.topic),
-            cell(String(partition.partition), true),
-            cell(count(partition.lag), true),
-            cell(fixed(partition.lagSeconds, 1), true),
-            cell(partition.committed === null ? '—' : count(partition.committed), true),
-            cell(count(partition.latest), true),
-            cell(partition.member ? `${partition.member.clientId}@${partition.member.host}` : 'none'),
-          ]),
+          el(
+            'tr',
+            {
+              'data-testid': 'lag-row',
+              'data-group': group.group,
+              'data-lag': String(partition.lag),
+            },
+            [
+              cell(group.group),
+              cell(partition.topic),
+              cell(String(partition.partition), true),
+              cell(count(partition.lag), true),
+              cell(fixed(partition.lagSeconds, 1), true),
+              cell(partition.committed === null ? '—' : count(partition.committed), true),
+              cell(count(partition.latest), true),
+              cell(
+                partition.member ? `${partition.member.clientId}@${partition.member.host}` : 'none',
+              ),
+            ],
+          ),
         );
       }
     }
@@ -131,8 +161,19 @@
     const colours = ['#0047ab', '#b00020', '#0a6b2d', '#6a1b9a'];
     const series = [{}];
     groups.forEach((group, index) => {
-      series.push({ label: `${group.group} lag (messages)`, stroke: colours[index % 4], width: 2, scale: 'messages' });
-      series.push({ label: `${group.group} max lag (s)`, stroke: colours[index % 4], dash: [6, 4], width: 2, scale: 's' });
+      series.push({
+        label: `${group.group} lag (messages)`,
+        stroke: colours[index % 4],
+        width: 2,
+        scale: 'messages',
+      });
+      series.push({
+        label: `${group.group} max lag (s)`,
+        stroke: colours[index % 4],
+        dash: [6, 4],
+        width: 2,
+        scale: 's',
+      });
     });
     lagPlot = new uPlot(
       {
@@ -140,7 +181,11 @@
         height: 240,
         series,
         scales: { x: { time: true } },
-        axes: [{}, { scale: 'messages', label: 'messages' }, { scale: 's', side: 1, label: 'seconds', grid: { show: false } }],
+        axes: [
+          {},
+          { scale: 'messages', label: 'messages' },
+          { scale: 's', side: 1, label: 'seconds', grid: { show: false } },
+        ],
       },
       data,
       $('lag-chart'),
@@ -149,7 +194,10 @@
 
   function renderLoop(s) {
     if (!s.loop) {
-      replace('loop-list', errorLine(s.errors.loop ? `warehouse: ${s.errors.loop}` : 'no data yet'));
+      replace(
+        'loop-list',
+        errorLine(s.errors.loop ? `warehouse: ${s.errors.loop}` : 'no data yet'),
+      );
       return;
     }
     const { loop } = s;
@@ -161,14 +209,20 @@
       tile('label lag (event time)', duration(loop.labelLagSeconds), 'loop-label-lag'),
       tile('watermark behind head', duration(loop.watermarkDelaySeconds)),
       tile('watermark age (wall)', duration(loop.watermarkAgeSeconds), 'loop-watermark-age'),
-      tile('batches awaiting pipeline', count(loop.batchesAwaitingPipeline), 'loop-pipeline-backlog'),
+      tile(
+        'batches awaiting pipeline',
+        count(loop.batchesAwaitingPipeline),
+        'loop-pipeline-backlog',
+      ),
     );
   }
 
   function renderRegistry(s) {
     const registry = s.registry;
     if (!registry) {
-      $('registry-note').textContent = s.errors.registry ? `warehouse: ${s.errors.registry}` : 'no versions yet';
+      $('registry-note').textContent = s.errors.registry
+        ? `warehouse: ${s.errors.registry}`
+        : 'no versions yet';
       return;
     }
     $('registry-note').textContent =
@@ -178,19 +232,21 @@
       `${registry.lastPromotionAt ? ago(registry.lastPromotionAt, s.generatedAt) : 'never'}`;
     replace(
       'registry-body',
-      ...[...registry.versions].reverse().map((version) =>
-        el('tr', { 'data-testid': 'version-row', 'data-version': String(version.version) }, [
-          cell(`v${version.version}${version.isChampion ? ' (champion)' : ''}`),
-          el('td', {}, [badge(version.decision)]),
-          cell(time(version.createdAt)),
-          cell(fixed(version.holdout.auc), true),
-          cell(fixed(version.holdout.averagePrecision), true),
-          cell(fixed(version.holdout.cardPrecisionAt100), true),
-          cell(fixed(version.championOnHoldout.averagePrecision), true),
-          cell(version.labelCutoff ? version.labelCutoff.slice(0, 10) : '—'),
-          cell(version.gateReason),
-        ]),
-      ),
+      ...[...registry.versions]
+        .reverse()
+        .map((version) =>
+          el('tr', { 'data-testid': 'version-row', 'data-version': String(version.version) }, [
+            cell(`v${version.version}${version.isChampion ? ' (champion)' : ''}`),
+            el('td', {}, [badge(version.decision)]),
+            cell(time(version.createdAt)),
+            cell(fixed(version.holdout.auc), true),
+            cell(fixed(version.holdout.averagePrecision), true),
+            cell(fixed(version.holdout.cardPrecisionAt100), true),
+            cell(fixed(version.championOnHoldout.averagePrecision), true),
+            cell(version.labelCutoff ? version.labelCutoff.slice(0, 10) : '—'),
+            cell(version.gateReason),
+          ]),
+        ),
     );
     drawRegistryChart(registry.versions);
   }
@@ -242,7 +298,13 @@
   function genericTable(rows) {
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].slice(0, 8);
     return el('table', {}, [
-      el('thead', {}, [el('tr', {}, columns.map((column) => el('th', { scope: 'col', text: column })))]),
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          columns.map((column) => el('th', { scope: 'col', text: column })),
+        ),
+      ]),
       el(
         'tbody',
         {},
@@ -252,7 +314,11 @@
             {},
             columns.map((column) => {
               const value = row[column];
-              return cell(typeof value === 'object' && value !== null ? JSON.stringify(value).slice(0, 200) : text(value));
+              return cell(
+                typeof value === 'object' && value !== null
+                  ? JSON.stringify(value).slice(0, 200)
+                  : text(value),
+              );
             }),
           ),
         ),
@@ -262,7 +328,15 @@
 
   function renderOptional(id, view, error, absent, empty) {
     if (error) replace(id, errorLine(`warehouse: ${error}`));
-    else if (!view.exists) replace(id, el('p', { class: 'note', 'data-testid': `${id}-absent`, text: `${absent} (table ${view.table} does not exist yet)` }));
+    else if (!view.exists)
+      replace(
+        id,
+        el('p', {
+          class: 'note',
+          'data-testid': `${id}-absent`,
+          text: `${absent} (table ${view.table} does not exist yet)`,
+        }),
+      );
     else if (view.rows.length === 0) replace(id, el('p', { class: 'note', text: empty }));
     else replace(id, genericTable(view.rows));
   }
@@ -271,7 +345,8 @@
     const report = s.deadLetters;
     const parts = [];
     if (report.error) parts.push(errorLine(`reading the dead-letter topic: ${report.error}`));
-    if (report.reasons.length === 0) parts.push(el('p', { class: 'note', text: 'no dead letters' }));
+    if (report.reasons.length === 0)
+      parts.push(el('p', { class: 'note', text: 'no dead letters' }));
     for (const reason of report.reasons) {
       parts.push(el('h3', { text: `${reason.code}: ${count(reason.count)}` }));
       for (const sample of reason.latest) {
@@ -289,14 +364,37 @@
 
   function renderOutbox(s) {
     if (s.outbox.length === 0) {
-      replace('outbox-body', s.errors.outbox ? errorLine(`warehouse: ${s.errors.outbox}`) : el('p', { class: 'note', text: 'no outbox tables yet' }));
+      replace(
+        'outbox-body',
+        s.errors.outbox
+          ? errorLine(`warehouse: ${s.errors.outbox}`)
+          : el('p', { class: 'note', text: 'no outbox tables yet' }),
+      );
       return;
     }
     replace(
       'outbox-body',
       el('table', {}, [
-        el('thead', {}, [el('tr', {}, ['outbox', 'unpublished', 'oldest'].map((name) => el('th', { scope: 'col', text: name })))]),
-        el('tbody', {}, s.outbox.map((backlog) => el('tr', {}, [cell(backlog.table), cell(count(backlog.pending), true), cell(duration(backlog.oldestAgeSeconds))]))),
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['outbox', 'unpublished', 'oldest'].map((name) =>
+              el('th', { scope: 'col', text: name }),
+            ),
+          ),
+        ]),
+        el(
+          'tbody',
+          {},
+          s.outbox.map((backlog) =>
+            el('tr', {}, [
+              cell(backlog.table),
+              cell(count(backlog.pending), true),
+              cell(duration(backlog.oldestAgeSeconds)),
+            ]),
+          ),
+        ),
       ]),
     );
   }
@@ -308,10 +406,22 @@
     renderLag(s);
     renderLoop(s);
     renderRegistry(s);
-    renderOptional('live-body', s.liveQuality, s.errors.liveQuality, 'no live quality yet', 'no live quality measured yet');
+    renderOptional(
+      'live-body',
+      s.liveQuality,
+      s.errors.liveQuality,
+      'no live quality yet',
+      'no live quality measured yet',
+    );
     renderDeadLetters(s);
     renderOutbox(s);
-    renderOptional('runs-body', s.runs, s.errors.runs, 'no orchestrator runs', 'no orchestrator runs');
+    renderOptional(
+      'runs-body',
+      s.runs,
+      s.errors.runs,
+      'no orchestrator runs',
+      'no orchestrator runs',
+    );
     document.body.setAttribute('data-updated', s.generatedAt);
   }
 
@@ -327,7 +437,9 @@
   let pollTimer = null;
   function poll() {
     fetch('/api/snapshot', { credentials: 'same-origin' })
-      .then((response) => (response.ok ? response.text() : Promise.reject(new Error(`HTTP ${response.status}`))))
+      .then((response) =>
+        response.ok ? response.text() : Promise.reject(new Error(`HTTP ${response.status}`)),
+      )
       .then(onSnapshot)
       .catch((error) => {
         $('status').textContent = `console unreachable: ${error.message}`;

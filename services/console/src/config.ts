@@ -38,7 +38,9 @@ const serviceTargets = z
   })
   .pipe(z.array(z.object({ name: z.string(), url: z.string() })).min(1));
 
-const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier');
 
 /** The console's environment. Every option is documented with its default. */
 export const consoleEnvSchema = z

@@ -128,7 +128,10 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
-        { name: 'stop polling', run: async () => void (await Promise.all(stoppers.map((s) => s()))) },
+        {
+          name: 'stop polling',
+          run: async () => void (await Promise.all(stoppers.map((s) => s()))),
+        },
         { name: 'close page streams', run: () => routes.closeStreams() },
         { name: 'close HTTP', run: () => http.close() },
         { name: 'stop dead-letter reader', run: () => deadLetters.stop() },
@@ -168,7 +171,11 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
       );
       deadLetters.start();
       logger.info(
-        { port: listeningPort, groups: config.CONSOLE_LAG_GROUPS, cluster: config.CONSOLE_CLUSTER_NAME },
+        {
+          port: listeningPort,
+          groups: config.CONSOLE_LAG_GROUPS,
+          cluster: config.CONSOLE_CLUSTER_NAME,
+        },
         'console running',
       );
     },

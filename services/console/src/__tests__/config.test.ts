@@ -1,7 +1,10 @@
 import { ConfigError } from '@streamtrain/config';
 import { loadConsoleConfig } from '../config';
 
-const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', CONSOLE_TOKEN: 'a'.repeat(24) };
+const base = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
+  CONSOLE_TOKEN: 'a'.repeat(24),
+};
 
 describe('console config', () => {
   it('defaults to port 9469, cluster "local", the ingest group and the three services', () => {

@@ -61,8 +61,11 @@ export class DeadLetterReader {
           await consumer.run({
             topics: [this.options.topic],
             fromBeginning: true,
-            handler: (batch) => {
-              for (const message of batch.messages) this.record(message.headers, message.value);
+            handler: (batch, control) => {
+              for (const message of batch.messages) {
+                this.record(message.headers, message.value);
+                control.markRead(message.offset);
+              }
               return Promise.resolve();
             },
             onFatal: (error) => {
@@ -80,7 +83,10 @@ export class DeadLetterReader {
         retries: Number.MAX_SAFE_INTEGER,
         maxDelayMs: 10_000,
         onRetry: (error) =>
-          this.options.logger.warn({ err: error }, 'reading the dead-letter topic failed; retrying'),
+          this.options.logger.warn(
+            { err: error },
+            'reading the dead-letter topic failed; retrying',
+          ),
       },
     ).catch(() => undefined);
   }

@@ -223,6 +223,6 @@ export class LagExporter {
         m.groupTopicSumLag.set({ cluster_name: cluster, group: group.group, topic }, sum);
       }
     }
-    m.pollTimeMs.set({ cluster_name: cluster }, pollMs);
+    m.pollSeconds.set({ cluster_name: cluster }, pollMs / 1000);
   }
 }

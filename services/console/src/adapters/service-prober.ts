@@ -29,7 +29,13 @@ async function probe(url: string, timeoutMs: number): Promise<InstanceProbe> {
   try {
     const health = await getJson(`${url}/healthz`, timeoutMs);
     if (health.status !== 200) {
-      return { url, alive: false, ready: false, failingChecks: [], error: `healthz ${health.status}` };
+      return {
+        url,
+        alive: false,
+        ready: false,
+        failingChecks: [],
+        error: `healthz ${health.status}`,
+      };
     }
     const ready = await getJson(`${url}/readyz`, timeoutMs);
     const checks =
@@ -70,12 +76,17 @@ export class ServiceProber {
   /** Probes every instance once. */
   async poll(): Promise<void> {
     const probes = await Promise.all(
-      this.targets.map(async (target) => ({ target, probe: await probe(target.url, this.timeoutMs) })),
+      this.targets.map(async (target) => ({
+        target,
+        probe: await probe(target.url, this.timeoutMs),
+      })),
     );
     const now = new Date().toISOString();
     const names = [...new Set(this.targets.map((target) => target.name))];
     this.health = names.map((name) => {
-      const instances = probes.filter((entry) => entry.target.name === name).map((entry) => entry.probe);
+      const instances = probes
+        .filter((entry) => entry.target.name === name)
+        .map((entry) => entry.probe);
       if (instances.some((instance) => instance.alive)) this.heartbeats.set(name, now);
       return {
         name,

@@ -184,7 +184,11 @@ export class WarehouseReader {
     }));
     const champion = versions.find((version) => version.isChampion) ?? null;
     for (const version of versions) {
-      if (version.decision === 'promoted' && champion !== null && version.version > champion.version)
+      if (
+        version.decision === 'promoted' &&
+        champion !== null &&
+        version.version > champion.version
+      )
         version.decision = 'rolled back';
     }
     const promoted = versions.filter((version) => version.decision !== 'refused');
@@ -194,7 +198,8 @@ export class WarehouseReader {
       m.championVersion.set({ model: modelName }, champion.version);
       if (champion.holdout.averagePrecision !== null)
         m.championAveragePrecision.set({ model: modelName }, champion.holdout.averagePrecision);
-      if (champion.holdout.auc !== null) m.championAuc.set({ model: modelName }, champion.holdout.auc);
+      if (champion.holdout.auc !== null)
+        m.championAuc.set({ model: modelName }, champion.holdout.auc);
       if (champion.labelCutoff !== null)
         m.championLabelCutoff.set({ model: modelName }, Date.parse(champion.labelCutoff) / 1000);
     }

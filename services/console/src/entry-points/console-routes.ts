@@ -21,7 +21,11 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
   const files: [string, string, string][] = [
     ['/assets/console.js', join(PUBLIC_DIR, 'console.js'), 'text/javascript; charset=utf-8'],
     ['/assets/console.css', join(PUBLIC_DIR, 'console.css'), 'text/css; charset=utf-8'],
-    ['/assets/uPlot.iife.min.js', join(uplot, 'dist', 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+    [
+      '/assets/uPlot.iife.min.js',
+      join(uplot, 'dist', 'uPlot.iife.min.js'),
+      'text/javascript; charset=utf-8',
+    ],
     ['/assets/uPlot.min.css', join(uplot, 'dist', 'uPlot.min.css'), 'text/css; charset=utf-8'],
   ];
   return new Map(files.map(([route, file, type]) => [route, { type, body: readFileSync(file) }]));

@@ -66,7 +66,10 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
         );
         for (const letter of classified.deadLetters) {
           deps.metrics.deadLetters.inc({ topic: batch.topic, code: letter.reason.code });
-          deps.logger.warn({ ...letter.reason }, 'message dead-lettered');
+          deps.logger.warn(
+            { ...letter.reason, batchId: classified.batchId },
+            'message dead-lettered',
+          );
         }
         deps.metrics.messages.inc(
           { topic: batch.topic, outcome: 'dead_lettered' },

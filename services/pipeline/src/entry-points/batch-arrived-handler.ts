@@ -159,7 +159,7 @@ export function createBatchArrivedHandler(
         });
       }
       const features = [...featureCounts.values()].reduce((sum, n) => sum + n, 0);
-      return { batches: todoIds.length, features, exampleCount, watermark };
+      return { batches: todoIds.length, batchIds: todoIds, features, exampleCount, watermark };
     });
     if (outcome === null) {
       deps.metrics.duplicates.inc(fresh.length);
@@ -175,6 +175,7 @@ export function createBatchArrivedHandler(
     deps.logger.info(
       {
         batches: outcome.batches,
+        batchIds: outcome.batchIds,
         features: outcome.features,
         examples: outcome.exampleCount,
         watermark: outcome.watermark,

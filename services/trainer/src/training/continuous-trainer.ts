@@ -170,6 +170,7 @@ export class ContinuousTrainer {
           versionId,
           version,
           batches: batchIds.length,
+          batchIds,
           samples: training.samples,
           loss: training.loss,
           promoted: decision.promote,
