@@ -103,6 +103,31 @@ function alertExpressions(): string[] {
   ].map((match) => (match[1] ?? '').trim());
 }
 
+/** Top-level keys of a JSON object line, duplicates kept (JSON.parse would drop them). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const char = line[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(line.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      expectKey = char === '{' && depth === 1;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    } else if (char === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
 /** Strips the series' own suffixes so a histogram's `_bucket` names its family. */
 function scrapedNames(text: string): Set<string> {
   const names = new Set<string>();
@@ -125,7 +150,7 @@ describe('the operators console against the running loop', () => {
   let consolePort = 0;
   let browser: Browser | undefined;
   let page: Page;
-  const logDir = path.join(REPO_ROOT, '.local', 'e2e', 'console');
+  let logDir = '';
 
   const base = (): string => `http://127.0.0.1:${consolePort}`;
   const service = (name: string): RunningService => {
@@ -136,6 +161,7 @@ describe('the operators console against the running loop', () => {
 
   beforeAll(async () => {
     schema = createTestSchema();
+    logDir = path.join(REPO_ROOT, '.local', 'e2e', 'console', schema.schema);
     topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.dlq']);
     exchange = uniqueExchange();
     group = uniqueName('console');
@@ -327,6 +353,30 @@ describe('the operators console against the running loop', () => {
     const wanted = [...dashboardExpressions(), ...alertExpressions()].flatMap(metricNamesIn);
     expect(wanted.length).toBeGreaterThan(20);
     expect([...new Set(wanted)].filter((name) => !scraped.has(name))).toEqual([]);
+  });
+
+  it('every log line of every service is one JSON object with service, pid and hostname, and no key twice', () => {
+    const files = ['ingest', 'pipeline', 'trainer', 'console'].map((name) =>
+      path.join(logDir, `${name}.log`),
+    );
+    let lines = 0;
+    for (const file of files) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line === '') continue;
+        lines += 1;
+        const keys = topLevelKeys(line);
+        expect({ file, duplicates: keys.filter((key, i) => keys.indexOf(key) !== i) }).toEqual({
+          file,
+          duplicates: [],
+        });
+        expect(JSON.parse(line)).toMatchObject({
+          service: expect.any(String) as string,
+          pid: expect.any(Number) as number,
+          hostname: expect.any(String) as string,
+        });
+      }
+    }
+    expect(lines).toBeGreaterThan(20);
   });
 
   it('when the pipeline stops, then its health goes red and its backlog grows on the page', async () => {

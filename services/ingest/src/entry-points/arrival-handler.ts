@@ -66,8 +66,9 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
         );
         for (const letter of classified.deadLetters) {
           deps.metrics.deadLetters.inc({ topic: batch.topic, code: letter.reason.code });
+          // Nested: the reason carries `service`, which the logger already binds.
           deps.logger.warn(
-            { ...letter.reason, batchId: classified.batchId },
+            { deadLetter: letter.reason, batchId: classified.batchId },
             'message dead-lettered',
           );
         }
@@ -97,6 +98,19 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
       if (result.event !== null) {
         deps.metrics.batchesWritten.inc();
         deps.onEventEnqueued();
+        // The batch id on this line is the one pipeline and trainer log: one batch can be
+        // followed through the three services.
+        deps.logger.info(
+          {
+            batchId: classified.batchId,
+            topic: batch.topic,
+            partition: batch.partition,
+            transactions: result.insertedTransactions,
+            labels: result.insertedLabels,
+            lastOffset,
+          },
+          'arrival batch landed',
+        );
       }
       const valid = classified.transactions.length + classified.labels.length;
       const landed = result.insertedTransactions + result.insertedLabels;
