@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the command-line tools the project needs beyond Node.js and npm, from Debian's
 # packages, when they are missing: Java 17 and Maven (to fetch and run Kafka), kcat (the e2e
-# test's outside producer), psql and pg_isready (infra/local.sh). Uses apt-get as root, or through sudo.
+# test's outside producer), psql and pg_isready (infra/local.sh), promtool (checks /metrics and the
+# alert rules), Chromium (the console's browser test, driven by playwright-core) and docker-compose
+# (validates docker-compose.yml). Uses apt-get as root, or through sudo.
 set -euo pipefail
 
 declare -A package_of=(
@@ -12,6 +14,9 @@ declare -A package_of=(
   [pg_isready]=postgresql-client
   [flock]=util-linux
   [setsid]=util-linux
+  [promtool]=prometheus
+  [chromium]=chromium
+  [docker-compose]=docker-compose
 )
 
 missing=()

@@ -50,6 +50,8 @@ export type StepOutcome =
       readonly promoted: boolean;
       readonly reason: string;
       readonly batches: number;
+      /** The pipeline batches the step trained on, so one batch can be followed through the logs. */
+      readonly batchIds: readonly string[];
       readonly samples: number;
       readonly loss: number;
       readonly candidate: ModelMetrics;
@@ -157,6 +159,7 @@ export class ContinuousTrainer {
         trained: true,
         ...registration,
         batches: batchIds.length,
+        batchIds,
         samples: fit.samples,
         loss: fit.loss,
       };

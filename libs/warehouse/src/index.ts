@@ -6,3 +6,4 @@ export * from './pipeline-store';
 export * from './registry-store';
 export * from './trainer-store';
 export * from './scorer-store';
+export * from './ops-reads';

@@ -67,8 +67,6 @@ export const ingestEnvSchema = z
     INGEST_SESSION_TIMEOUT_MS: integer(6_000).default(30_000),
     /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
     INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
-    /** How often consumer lag is read from the brokers for `/metrics`. @default 5000 */
-    INGEST_LAG_POLL_MS: integer(100).default(5_000),
   })
   .transform((env) => ({
     ...env,

@@ -15,7 +15,6 @@ import { migrate, ping } from '@streamtrain/warehouse';
 import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { IngestConfig } from './config';
 import { createIngestMetrics } from './adapters/ingest-metrics';
-import { startLagMonitor } from './adapters/lag-monitor';
 import { createArrivalHandler } from './entry-points/arrival-handler';
 
 /** The ingest service with the port it listens on once started. */
@@ -60,21 +59,13 @@ export function createIngestService(
   let producer: KafkaProducer | undefined;
   let admin: KafkaAdmin | undefined;
   let consumer: KafkaConsumer | undefined;
-  let stopLag: (() => Promise<void>) | undefined;
   let listeningPort = 0;
-
-  const subscribedTopics = async (): Promise<string[]> => {
-    if (pattern === undefined) return [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC];
-    const all = (await admin?.listTopics()) ?? [];
-    return [...all.filter((topic) => pattern.test(topic)), config.INGEST_LABELS_TOPIC];
-  };
 
   const stop = once(async () => {
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
         { name: 'stop fetching and finish the batch in hand', run: () => consumer?.disconnect() },
-        { name: 'stop lag monitor', run: () => stopLag?.() },
         publishPendingStep(
           () => relay,
           () => amqp,
@@ -148,14 +139,6 @@ export function createIngestService(
             : [pattern, config.INGEST_LABELS_TOPIC],
         handler,
         onFatal,
-      });
-      stopLag = startLagMonitor({
-        admin,
-        groupId: config.INGEST_GROUP_ID,
-        topics: subscribedTopics,
-        metrics: metrics.lag,
-        intervalMs: config.INGEST_LAG_POLL_MS,
-        logger,
       });
       await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
       const address = http.server.address();

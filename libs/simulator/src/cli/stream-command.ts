@@ -3,6 +3,7 @@ import type { Channel } from '@streamtrain/contracts';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { createLogger } from '@streamtrain/observability';
 import { formatCounts } from '../event-tally';
 import { ProgressMeter, formatProgress } from '../progress';
 import { publishEvents } from '../publish/publish-events';
@@ -25,8 +26,13 @@ interface StreamCliOptions extends SimulationCliOptions {
 async function stream(options: StreamCliOptions): Promise<void> {
   const simulation = createSimulation(simulatorOptionsFrom(options));
   const { config } = simulation;
-  // Logs go to stderr with the progress lines, keeping stdout for the final summary.
-  const logger = pino({ name: 'streamtrain-sim', level: options.logLevel }, pino.destination(2));
+  // Logs go to stderr with the progress lines, keeping stdout for the final summary; the same
+  // JSON format as every service's (libs/observability).
+  const logger = createLogger({
+    service: 'streamtrain-sim',
+    level: options.logLevel,
+    destination: pino.destination(2),
+  });
   const client = createKafkaClient({
     brokers: options.brokers.split(',').map((broker) => broker.trim()),
     clientId: options.clientId,

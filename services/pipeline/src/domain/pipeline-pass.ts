@@ -25,6 +25,8 @@ export interface PassOutcome {
   readonly duplicates: number;
   /** Batches processed by this pass (0 when every one was a duplicate). */
   readonly batches: number;
+  /** The batches this pass processed (redeliveries excluded). */
+  readonly batchIds: readonly string[];
   readonly features: number;
   readonly examples: number;
   readonly watermarkMs: number | null;
@@ -90,6 +92,7 @@ export async function runPipelinePass(
   const nothing = {
     duplicates: repeated,
     batches: 0,
+    batchIds: [],
     features: 0,
     examples: 0,
     watermarkMs: null,
@@ -187,6 +190,7 @@ export async function runPipelinePass(
     const features = [...featureCounts.values()].reduce((sum, n) => sum + n, 0);
     return {
       batches: todo.length,
+      batchIds: todo,
       features,
       examples: exampleCount,
       watermarkMs: advance.watermarkMs,

@@ -48,6 +48,7 @@ export function createBatchArrivedHandler(
     deps.logger.info(
       {
         batches: outcome.batches,
+        batchIds: outcome.batchIds,
         features: outcome.features,
         examples: outcome.examples,
         watermark:

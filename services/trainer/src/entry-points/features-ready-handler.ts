@@ -32,6 +32,7 @@ export function reportStep(outcome: StepOutcome, deps: Omit<FeaturesReadyDeps, '
       versionId: outcome.versionId,
       version: outcome.version,
       batches: outcome.batches,
+      batchIds: outcome.batchIds,
       samples: outcome.samples,
       loss: outcome.loss,
       promoted: outcome.promoted,
