@@ -2,10 +2,12 @@ import { z } from 'zod';
 import {
   amqpEnvShape,
   booleanFlag,
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -70,6 +72,7 @@ export const ingestEnvSchema = z
     /** How often consumer lag is read from the brokers for `/metrics`. @default 5000 */
     INGEST_LAG_POLL_MS: integer(100).default(5_000),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-ingest',

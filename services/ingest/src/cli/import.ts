@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { connectAmqp } from '@streamtrain/amqp';
-import { ConfigError } from '@streamtrain/config';
+import { ConfigError, kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { createLogger } from '@streamtrain/observability';
 import { relayOutbox } from '@streamtrain/service-kit';
@@ -25,7 +25,7 @@ async function run(file: string, options: ImportCliOptions): Promise<void> {
     logger,
   });
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: 'streamtrain-import',
     logger,
   });
