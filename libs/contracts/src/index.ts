@@ -4,3 +4,4 @@ export * from './events';
 export * from './dead-letter';
 export * from './decode';
 export * from './topics';
+export * from './published';
