@@ -54,10 +54,7 @@ export const PUBLISHED_MESSAGES: readonly PublishedMessage[] = [
  * properties are allowed, because consumers accept and drop them (docs/CONTRACTS.md).
  */
 export function jsonSchemaOf(message: PublishedMessage): Record<string, unknown> {
-  return z.toJSONSchema(message.schema, { io: 'input', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  return z.toJSONSchema(message.schema, { io: 'input', target: 'draft-2020-12' });
 }
 
 const SCHEMA_FORMAT = 'application/schema+json;version=draft-2020-12';
