@@ -5,3 +5,4 @@ export * from './dead-letter';
 export * from './decode';
 export * from './topics';
 export * from './score';
+export * from './published';

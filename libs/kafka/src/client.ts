@@ -1,8 +1,9 @@
 import { AssignerProtocol, Kafka } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { StreamtrainError } from '@streamtrain/contracts';
+import type { KafkaSasl, KafkaTls } from '@streamtrain/config';
 import { pinoLogCreator } from './log-bridge';
+import { explainConnectError, kafkajsSasl, kafkajsSsl } from './security';
 import type { BatchHandler, ConsumedMessage, OutgoingMessage } from './types';
 
 /** Options of {@link createKafkaClient}. */
@@ -12,6 +13,10 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** Connection timeout. @default 5000 */
   connectionTimeoutMs?: number;
+  /** TLS; absent means plaintext. `{}` trusts the system's CAs and sends no client certificate. */
+  ssl?: KafkaTls;
+  /** SASL authentication; absent means none. */
+  sasl?: KafkaSasl;
 }
 
 /** Options of {@link KafkaClient.producer}. */
@@ -369,20 +374,16 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
     logCreator: pinoLogCreator(logger),
     retry: { initialRetryTime: 300, retries: 8 },
+    ...(options.ssl === undefined ? {} : { ssl: kafkajsSsl(options.ssl) }),
+    ...(options.sasl === undefined ? {} : { sasl: kafkajsSasl(options.sasl) }),
   });
-  // A connection failure says which brokers were tried, as a retriable BROKER_UNAVAILABLE.
+  // A connection failure says which brokers were tried and, for refused credentials or an
+  // untrusted certificate, what to fix (not retriable: retrying cannot help).
   const connectOrExplain = async (connect: () => Promise<void>): Promise<void> => {
     try {
       await connect();
     } catch (error) {
-      throw new StreamtrainError(
-        'BROKER_UNAVAILABLE',
-        `cannot reach Kafka at ${options.brokers.join(',')}`,
-        {
-          retriable: true,
-          cause: error,
-        },
-      );
+      throw explainConnectError(error, options);
     }
   };
   return {

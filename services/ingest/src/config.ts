@@ -2,10 +2,12 @@ import { z } from 'zod';
 import {
   amqpEnvShape,
   booleanFlag,
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -68,6 +70,7 @@ export const ingestEnvSchema = z
     /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
     INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-ingest',

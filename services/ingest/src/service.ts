@@ -1,5 +1,6 @@
 import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
+import { kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import type { KafkaAdmin, KafkaConsumer, KafkaProducer } from '@streamtrain/kafka';
 import {
@@ -48,7 +49,7 @@ export function createIngestService(
     registry,
   );
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: config.KAFKA_CLIENT_ID,
     logger,
   });

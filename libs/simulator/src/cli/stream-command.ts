@@ -1,9 +1,17 @@
 import { DEFAULT_NAMES, transactionTopic } from '@streamtrain/contracts';
 import type { Channel } from '@streamtrain/contracts';
+import {
+  checkKafkaSecurity,
+  kafkaConnectionOf,
+  kafkaEnvShape,
+  kafkaSecurityCheckParams,
+  loadConfig,
+} from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { createLogger } from '@streamtrain/observability';
+import { z } from 'zod';
 import { formatCounts } from '../event-tally';
 import { ProgressMeter, formatProgress } from '../progress';
 import { publishEvents } from '../publish/publish-events';
@@ -11,6 +19,10 @@ import { createSimulation } from '../simulation';
 import { addSimulationOptions, parseCount, parsePositive, simulatorOptionsFrom } from './options';
 import type { SimulationCliOptions } from './options';
 import { onInterrupt } from './signals';
+
+const kafkaSchema = z
+  .object(kafkaEnvShape)
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams);
 
 interface StreamCliOptions extends SimulationCliOptions {
   brokers: string;
@@ -33,8 +45,12 @@ async function stream(options: StreamCliOptions): Promise<void> {
     level: options.logLevel,
     destination: pino.destination(2),
   });
+  // TLS and SASL come from the same KAFKA_* variables the services read (docs/OPERATIONS.md).
+  const connection = kafkaConnectionOf(
+    loadConfig(kafkaSchema, { ...process.env, KAFKA_BROKERS: options.brokers }),
+  );
   const client = createKafkaClient({
-    brokers: options.brokers.split(',').map((broker) => broker.trim()),
+    ...connection,
     clientId: options.clientId,
     logger,
   });
