@@ -5,6 +5,25 @@ export const CHANNELS = ['mobile', 'web', 'pos', 'file'] as const;
 /** A source channel of a transaction. */
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * An ISO 8601 date-time with an offset that the warehouse's `timestamptz` can store: PostgreSQL
+ * has no year 0 (1 BC) and refuses offsets beyond ±15:59, which ISO 8601 (and zod) allow. Refusing
+ * them here dead-letters the message with its reason instead of failing the whole write
+ * (issue 13).
+ */
+export const storableDateTime = z.iso.datetime({ offset: true }).superRefine((value, context) => {
+  if (value.startsWith('0000')) {
+    context.addIssue({ code: 'custom', message: `year 0000 cannot be stored (${value})` });
+  }
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value);
+  if (offset !== null && Number(offset[2]) * 60 + Number(offset[3]) > 15 * 60 + 59) {
+    context.addIssue({
+      code: 'custom',
+      message: `offset ${offset[1]}${offset[2]}:${offset[3]} is beyond ±15:59 and cannot be stored`,
+    });
+  }
+});
+
 /** Largest amount accepted; anything above is treated as corrupt input, not as a purchase. */
 export const MAX_AMOUNT = 1_000_000;
 
@@ -25,7 +44,7 @@ export const TransactionV1 = z.strictObject({
   customerId: id,
   terminalId: id,
   amount: z.number().finite().nonnegative().max(MAX_AMOUNT),
-  eventTime: z.iso.datetime({ offset: true }),
+  eventTime: storableDateTime,
   channel: z.enum(CHANNELS),
 });
 /** A validated transaction message. */
@@ -40,7 +59,7 @@ export const FraudLabelV1 = z.strictObject({
   schemaVersion: z.literal(1),
   transactionId: id,
   isFraud: z.boolean(),
-  reportedAt: z.iso.datetime({ offset: true }),
+  reportedAt: storableDateTime,
 });
 /** A validated fraud label message. */
 export type FraudLabel = z.infer<typeof FraudLabelV1>;
