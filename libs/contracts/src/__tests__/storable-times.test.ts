@@ -24,11 +24,14 @@ describe('event times the warehouse cannot store', () => {
     ['year 0000', '0000-01-01T00:00:00Z', /year 0000/],
     ['an offset of +18:00', '2018-04-01T10:00:00+18:00', /offset \+18:00/],
     ['an offset of -16:00', '2018-04-01T10:00:00-16:00', /offset -16:00/],
-  ])('when a transaction has %s, then it is refused with the reason', (_name, eventTime, reason) => {
-    const decoded = decodeTransaction(bytes({ ...transaction, eventTime }));
-    expect(decoded).toMatchObject({ ok: false, code: 'CONTRACT_SCHEMA_MISMATCH' });
-    expect(!decoded.ok && decoded.reason).toMatch(reason);
-  });
+  ])(
+    'when a transaction has %s, then it is refused with the reason',
+    (_name, eventTime, reason) => {
+      const decoded = decodeTransaction(bytes({ ...transaction, eventTime }));
+      expect(decoded).toMatchObject({ ok: false, code: 'CONTRACT_SCHEMA_MISMATCH' });
+      expect(!decoded.ok && decoded.reason).toMatch(reason);
+    },
+  );
 
   it('when a label is reported in year 0000, then it is refused with the reason', () => {
     const decoded = decodeFraudLabel(bytes({ ...label, reportedAt: '0000-06-01T00:00:00Z' }));
