@@ -113,6 +113,7 @@ export function createBatchArrivedHandler(
         ],
         deps.maturityMs,
       );
+      deps.metrics.watermarkOutliers.inc(advance.outliers);
       // The examples matured in this pass belong to its last batch: one training set per pass.
       const exampleSetId = todoIds[todoIds.length - 1] as string;
       let exampleCount = 0;
