@@ -10,7 +10,8 @@ describe('the loop under faults', () => {
       seed: 13,
       perKind: 1,
       kinds: ['sigkill', 'sigterm', 'sigstop', 'pg-terminate', 'pg-restart'],
-      ratePerSecond: 100,
+      ratePerSecond: 50,
+      recoveryBoundMs: 180_000,
       postgresPort: 5439 + Math.floor(Math.random() * 200),
     });
     expect(report.faults.filter((fault) => !fault.recovered)).toEqual([]);

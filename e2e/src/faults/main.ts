@@ -15,7 +15,12 @@ const program = new Command()
   )
   .option('--seed <n>', 'seed of the schedule', '13')
   .option('--per-kind <n>', 'faults of each kind', '20')
-  .option('--rate <n>', 'valid transactions per second', '200')
+  .option('--rate <n>', 'valid transactions per second', '50')
+  .option(
+    '--recovery-bound <ms>',
+    'longest wait for the loop to catch up after one fault',
+    '180000',
+  )
   .option(
     '--server-restarts',
     'also restart the SHARED Kafka broker and RabbitMQ (kafka-restart, rabbitmq-restart): only when nobody else uses them',
@@ -39,12 +44,17 @@ async function main(): Promise<void> {
     seed: string;
     perKind: string;
     rate: string;
+    recoveryBound: string;
     serverRestarts: boolean;
     kafkaRestart: string;
     rabbitmqRestart: string;
     postgresPort: string;
     writeDoc: boolean;
   }>();
+  // Ctrl-C stops injecting; the suite still stops its services and removes its cluster and topics.
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
   const kinds = options.serverRestarts ? [...FAULT_KINDS] : LOCAL_KINDS;
   const report = await runFaultSuite({
     seed: Number(options.seed),
@@ -54,6 +64,8 @@ async function main(): Promise<void> {
     postgresPort: Number(options.postgresPort),
     kafkaRestartCommand: `cd ${REPO_ROOT} && ${options.kafkaRestart}`,
     rabbitmqRestartCommand: options.rabbitmqRestart,
+    signal: controller.signal,
+    recoveryBoundMs: Number(options.recoveryBound),
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const command = `npm run faults -- ${process.argv.slice(2).join(' ')}`.trim();

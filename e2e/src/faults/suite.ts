@@ -32,6 +32,8 @@ export interface FaultSuiteOptions {
   /** Shell command that restarts RabbitMQ (only for the `rabbitmq-restart` kind). */
   rabbitmqRestartCommand?: string;
   log?: (line: string) => void;
+  /** Aborting stops injecting; the suite then checks what it has and cleans up. */
+  signal?: AbortSignal;
 }
 
 /** What happened to one fault. */
@@ -41,6 +43,8 @@ export interface FaultOutcome {
   recovered: boolean;
   /** From injection until every transaction produced before it had landed with features and every service was ready. */
   recoveryMs: number;
+  /** For a process fault: from injection until the hit service answered `/readyz` 200 again. */
+  readyMs: number | null;
   /** Services that exited without being told to during this fault (an unhandled crash or a supervised exit). */
   unexpectedExits: string[];
 }
@@ -114,6 +118,16 @@ class Supervisor {
       this.expected.delete(name);
     }
     this.start(name);
+  }
+
+  async isReady(name: ServiceName): Promise<boolean> {
+    const service = this.running.get(name);
+    if (service === undefined) return false;
+    try {
+      return (await fetch(`http://127.0.0.1:${service.port}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
   }
 
   async allReady(): Promise<boolean> {
@@ -240,13 +254,18 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
     const outcomes: FaultOutcome[] = [];
     await sleep(3_000);
     for (const [index, fault] of schedule.entries()) {
+      if (options.signal?.aborted === true) break;
       await sleep(fault.delayMs);
       const producedBefore = workload.produced();
       const exitsBefore = activeSupervisor.exits.length;
       const injectedAt = Date.now();
       await inject(fault, activeSupervisor, postgres, options);
       let recovered = false;
+      const hit: ServiceName = fault.kind === 'sigstop' ? 'ingest' : fault.target;
+      let readyMs: number | null = null;
       while (Date.now() - injectedAt < (options.recoveryBoundMs ?? 120_000)) {
+        if (isProcessFault(fault.kind) && readyMs === null && (await activeSupervisor.isReady(hit)))
+          readyMs = Date.now() - injectedAt;
         if (await caughtUp(producedBefore)) {
           recovered = true;
           break;
@@ -255,8 +274,9 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
       }
       const outcome: FaultOutcome = {
         kind: fault.kind,
-        target: fault.target,
+        target: hit,
         recovered,
+        readyMs,
         recoveryMs: Date.now() - injectedAt,
         unexpectedExits: activeSupervisor.exits
           .slice(exitsBefore)
@@ -264,7 +284,7 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
       };
       outcomes.push(outcome);
       log(
-        `fault ${index + 1}/${schedule.length} ${fault.kind}${isProcessFault(fault.kind) ? `(${fault.kind === 'sigstop' ? 'ingest' : fault.target})` : ''}: ${recovered ? 'recovered' : 'NOT recovered'} in ${outcome.recoveryMs} ms${outcome.unexpectedExits.length > 0 ? `; exits ${outcome.unexpectedExits.join(',')}` : ''}`,
+        `fault ${index + 1}/${schedule.length} ${fault.kind}${isProcessFault(fault.kind) ? `(${hit}, ready in ${readyMs ?? '-'} ms)` : ''}: ${recovered ? 'recovered' : 'NOT recovered'} in ${outcome.recoveryMs} ms${outcome.unexpectedExits.length > 0 ? `; exits ${outcome.unexpectedExits.join(',')}` : ''}`,
       );
     }
     await workload.stop();
@@ -274,7 +294,7 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
     );
     // The end: everything produced lands, every batch is processed, the trainer has caught up.
     const settle = Date.now();
-    while (Date.now() - settle < 180_000) {
+    while (Date.now() - settle < 180_000 && options.signal?.aborted !== true) {
       const ingestBatches = await count(pool, 'ingest_batches');
       const pipelineBatches = await count(pool, 'pipeline_batches');
       const events = await count(pool, 'pipeline_outbox');
@@ -384,7 +404,6 @@ async function check(
   const landed = await count(pool, `transactions WHERE ${inRange}`, range);
   const withFeatures = await count(pool, `features WHERE ${inRange}`, range);
   const storedLabels = await count(pool, `labels WHERE ${inRange}`, range);
-  const matured = await count(pool, `training_examples WHERE ${inRange}`, range);
   const appliedAsFraud = await count(
     pool,
     `training_examples e JOIN labels l USING (transaction_id) WHERE e.label = 1 AND e.${inRange}`,
@@ -465,6 +484,16 @@ export function formatReport(report: FaultSuiteReport, command: string): string 
     const times = of.filter((fault) => fault.recovered).map((fault) => fault.recoveryMs / 1000);
     return `| ${kind} | ${of.length} | ${of.filter((fault) => fault.recovered).length} | ${of.reduce((sum, fault) => sum + fault.unexpectedExits.length, 0)} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} |`;
   });
+  const readiness = ['sigkill', 'sigterm'].flatMap((kind) =>
+    ['ingest', 'pipeline', 'trainer'].map((target) => {
+      const times = report.faults
+        .filter((fault) => fault.kind === kind && fault.target === target && fault.readyMs !== null)
+        .map((fault) => (fault.readyMs as number) / 1000);
+      return times.length === 0
+        ? null
+        : `| ${kind} ${target} | ${times.length} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`;
+    }),
+  );
   const badTotal = Object.values(report.badInput.sent).reduce((sum, n) => sum + n, 0);
   return [
     `Command: \`${command}\` (seed ${report.seed}, ${(report.durationMs / 60_000).toFixed(1)} min)`,
@@ -472,6 +501,12 @@ export function formatReport(report: FaultSuiteReport, command: string): string 
     '| fault kind | injected | recovered | unexpected exits | recovery p50 (s) | recovery p99 (s) |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    'Back to ready (`/readyz` 200) after the restart, from the signal:',
+    '',
+    '| fault, service | n | p50 (s) | p99 (s) | max (s) |',
+    '| --- | --- | --- | --- | --- |',
+    ...readiness.filter((row): row is string => row !== null),
     '',
     `| checked | result |`,
     '| --- | --- |',

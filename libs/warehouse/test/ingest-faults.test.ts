@@ -66,10 +66,11 @@ describe('ingest write path under bad rows, corrections and conflicts', () => {
     );
     await expect(write(input)).rejects.toThrow(/out of range/);
     const rejected = await inTransaction(schema.pool, (client) => probeRejectedRows(client, input));
-    expect(rejected).toEqual([
-      { kind: 'transaction', index: 1, reason: expect.stringMatching(/out of range/) },
-      { kind: 'label', index: 0, reason: expect.stringMatching(/out of range/) },
+    expect(rejected.map(({ kind, index }) => ({ kind, index }))).toEqual([
+      { kind: 'transaction', index: 1 },
+      { kind: 'label', index: 0 },
     ]);
+    for (const row of rejected) expect(row.reason).toMatch(/out of range/);
     expect(await rows('SELECT transaction_id FROM transactions')).toEqual([]);
   });
 
