@@ -267,6 +267,8 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
         if (isProcessFault(fault.kind) && readyMs === null && (await activeSupervisor.isReady(hit)))
           readyMs = Date.now() - injectedAt;
         if (await caughtUp(producedBefore)) {
+          // Every service was ready for the check that just passed.
+          if (isProcessFault(fault.kind) && readyMs === null) readyMs = Date.now() - injectedAt;
           recovered = true;
           break;
         }
