@@ -36,6 +36,14 @@ const program = new Command()
     'shell command that restarts RabbitMQ',
     'rabbitmqctl stop_app && sleep 2 && rabbitmqctl start_app',
   )
+  .option(
+    '--kinds <list>',
+    `comma-separated fault kinds (${FAULT_KINDS.join(', ')}); overrides --server-restarts`,
+  )
+  .option(
+    '--kafka-brokers <list>',
+    'Kafka brokers of the run, e.g. a broker of its own for kafka-restart',
+  )
   .option('--postgres-port <n>', 'port of the suite’s own PostgreSQL cluster', '5439')
   .option('--write-doc', 'write the table to docs/RELIABILITY.md', false);
 
@@ -49,19 +57,31 @@ async function main(): Promise<void> {
     kafkaRestart: string;
     rabbitmqRestart: string;
     postgresPort: string;
+    kinds?: string;
+    kafkaBrokers?: string;
     writeDoc: boolean;
   }>();
   // Ctrl-C stops injecting; the suite still stops its services and removes its cluster and topics.
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  const kinds = options.serverRestarts ? [...FAULT_KINDS] : LOCAL_KINDS;
+  const kinds =
+    options.kinds !== undefined
+      ? options.kinds.split(',').map((kind) => {
+          if (!(FAULT_KINDS as readonly string[]).includes(kind))
+            throw new Error(`unknown fault kind ${kind}`);
+          return kind as FaultKind;
+        })
+      : options.serverRestarts
+        ? [...FAULT_KINDS]
+        : LOCAL_KINDS;
   const report = await runFaultSuite({
     seed: Number(options.seed),
     perKind: Number(options.perKind),
     kinds,
     ratePerSecond: Number(options.rate),
     postgresPort: Number(options.postgresPort),
+    kafkaBrokers: options.kafkaBrokers?.split(','),
     kafkaRestartCommand: `cd ${REPO_ROOT} && ${options.kafkaRestart}`,
     rabbitmqRestartCommand: options.rabbitmqRestart,
     signal: controller.signal,
@@ -86,6 +106,9 @@ async function main(): Promise<void> {
     report.lost > 0 ||
     report.duplicated > 0 ||
     report.faults.some((fault) => !fault.recovered) ||
+    report.labels.missing > 0 ||
+    report.badInput.deadLettered <
+      Object.values(report.badInput.sent).reduce((sum, n) => sum + n, 0) ||
     !report.modelHistory.unbroken;
   process.exitCode = failed ? 1 : 0;
 }
