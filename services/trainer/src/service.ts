@@ -37,15 +37,17 @@ export function createTrainerService(
         },
       },
     ],
-    async consume({ pool, wakeRelay, http }) {
-      const { backend } = await loadBackend({
-        preferred: config.TFJS_BACKEND,
-        logger: logger.child({ component: 'tfjs' }),
-      });
+    routes(http, pool) {
       http.get('/v1/models', async () => ({
         modelName: config.TRAINER_MODEL_NAME,
         versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
       }));
+    },
+    async consume({ pool, wakeRelay }) {
+      const { backend } = await loadBackend({
+        preferred: config.TFJS_BACKEND,
+        logger: logger.child({ component: 'tfjs' }),
+      });
       const gate = {
         minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
         minPositives: config.TRAINER_GATE_MIN_POSITIVES,
