@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -89,6 +91,7 @@ export const consoleEnvSchema = z
     /** Window over which the lag trend (growing/shrinking/steady) is judged. @default 60000 */
     CONSOLE_TREND_WINDOW_MS: integer(1_000).default(60_000),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-console',

@@ -1,3 +1,4 @@
+import { kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import type { KafkaAdmin } from '@streamtrain/kafka';
 import {
@@ -58,7 +59,7 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     logger,
   });
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: config.KAFKA_CLIENT_ID,
     logger,
   });

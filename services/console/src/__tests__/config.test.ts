@@ -1,4 +1,4 @@
-import { ConfigError } from '@streamtrain/config';
+import { ConfigError, kafkaConnectionOf } from '@streamtrain/config';
 import { loadConsoleConfig } from '../config';
 
 const base = {
@@ -48,5 +48,40 @@ describe('console config', () => {
     expect(() => loadConsoleConfig({ ...base, CONSOLE_RUNS_TABLE: 'runs; DROP TABLE x' })).toThrow(
       /CONSOLE_RUNS_TABLE/,
     );
+  });
+
+  it('when a Kafka SASL set is half configured, then one error names the missing and stray variables', () => {
+    let error: unknown;
+    try {
+      loadConsoleConfig({
+        ...base,
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        KAFKA_SASL_USERNAME: 'app',
+        KAFKA_SSL_CA_FILE: '/etc/ssl/ca.pem',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual(
+      expect.arrayContaining([
+        'KAFKA_SASL_PASSWORD: is required by KAFKA_SASL_MECHANISM=scram-sha-256',
+        'KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true',
+      ]),
+    );
+  });
+
+  it('when Kafka TLS and SASL are fully configured, then the Kafka connection carries them', () => {
+    const config = loadConsoleConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'app',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    expect(kafkaConnectionOf(config)).toMatchObject({
+      ssl: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'app', password: 'secret' },
+    });
   });
 });
