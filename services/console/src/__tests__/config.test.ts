@@ -7,16 +7,19 @@ const base = {
 };
 
 describe('console config', () => {
-  it('defaults to port 9469, cluster "local", the ingest group and the three services', () => {
+  it('defaults to port 9469, cluster "local", the ingest and scorer groups and the four services', () => {
     const config = loadConsoleConfig(base);
     expect(config.HTTP_PORT).toBe(9469);
     expect(config.CONSOLE_CLUSTER_NAME).toBe('local');
-    expect(config.CONSOLE_LAG_GROUPS).toEqual(['streamtrain-ingest']);
-    expect(config.CONSOLE_SERVICES.map((target) => target.name)).toEqual([
-      'ingest',
-      'pipeline',
-      'trainer',
+    expect(config.CONSOLE_LAG_GROUPS).toEqual(['streamtrain-ingest', 'streamtrain-scorer']);
+    expect(config.CONSOLE_SERVICES).toEqual([
+      { name: 'ingest', url: 'http://127.0.0.1:9464' },
+      { name: 'pipeline', url: 'http://127.0.0.1:9465' },
+      { name: 'trainer', url: 'http://127.0.0.1:9466' },
+      { name: 'scorer', url: 'http://127.0.0.1:9467' },
     ]);
+    expect(config.CONSOLE_SCORER_URL).toBe('http://127.0.0.1:9467');
+    expect(config.CONSOLE_SCORER_TOKEN).toBeUndefined();
   });
 
   it('reads repeated service names as instances of one service', () => {
