@@ -109,8 +109,10 @@ export async function startStack(
   options: StackOptions,
   names: readonly ServiceName[] = SERVICES,
 ): Promise<RunningService[]> {
-  const services = names.map((name) => startService(name, options));
+  const services: RunningService[] = [];
   try {
+    // A service that cannot start (no port given) stops those already started.
+    for (const name of names) services.push(startService(name, options));
     await Promise.all(services.map((service) => waitUntilReady(service, options.readyTimeoutMs)));
   } catch (error) {
     await stopStack(services);
