@@ -137,6 +137,7 @@ export class LiveQuality {
 
   /** Moves the event-time watermark: scores older than the maturity window count as genuine. */
   advance(eventTimeMs: number): void {
+    if (this.watermarkMs !== null && eventTimeMs <= this.watermarkMs) return;
     const next = advanceWatermark(this.watermarkMs, [eventTimeMs], this.options.maturityMs);
     if (next.watermarkMs === this.watermarkMs) return;
     this.watermarkMs = next.watermarkMs;
