@@ -8,7 +8,7 @@ import { createSimulation, parseCount, parsePositive, publishEvents } from '@str
 import { freePort, testLogger } from '@streamtrain/testkit';
 import { createPool, listModelVersions } from '@streamtrain/warehouse';
 import type { ModelVersionRecord, Pool } from '@streamtrain/warehouse';
-import { REPO_ROOT, startStack, stopStack } from './stack';
+import { REPO_ROOT, SERVICES, startService, startStack, stopStack, waitUntilReady } from './stack';
 import type { RunningService } from './stack';
 
 interface DemoOptions {
@@ -129,6 +129,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const dlqTopic = PREFIX + DEFAULT_NAMES.deadLetterTopic;
   const scoresTopic = PREFIX + DEFAULT_NAMES.scoresTopic;
   const scorerToken = randomBytes(16).toString('hex');
+  const consoleToken = randomBytes(16).toString('hex');
   console.log(
     `streamtrain demo: ${fmt(options.customers)} customers, ${options.days} simulated days, ${fmt(options.rate)} events/s`,
   );
@@ -143,11 +144,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
     pipeline: await freePort(),
     trainer: await freePort(),
     scorer: await freePort(),
+    console: await freePort(),
   };
   console.log(
-    `starting ingest, pipeline, trainer and scorer as separate processes (logs in ${path.relative(process.cwd(), logDir)}/)`,
+    `starting ingest, pipeline, trainer and scorer, then the console, as separate processes (logs in ${path.relative(process.cwd(), logDir)}/)`,
   );
-  const services: RunningService[] = await startStack({
+  const stack = {
     env: {
       AMQP_URL: options.amqpUrl,
       AMQP_EXCHANGE: EXCHANGE,
@@ -173,7 +175,36 @@ async function runDemo(options: DemoOptions): Promise<void> {
     },
     ports,
     logDir,
+  };
+  const services: RunningService[] = await startStack(stack);
+  // The operators' console over the demo: every service, both groups' lag, the registry, the
+  // dead letters and the scorer's live quality.
+  const operatorsConsole = startService('console', {
+    ...stack,
+    serviceEnv: {
+      console: {
+        CONSOLE_TOKEN: consoleToken,
+        CONSOLE_CLUSTER_NAME: 'demo',
+        CONSOLE_SERVICES: SERVICES.map((name) => `${name}=http://127.0.0.1:${ports[name]}`).join(
+          ',',
+        ),
+        CONSOLE_LAG_GROUPS: 'streamtrain-demo-ingest,streamtrain-demo-scorer',
+        CONSOLE_DLQ_TOPIC: dlqTopic,
+        CONSOLE_SCORER_URL: `http://127.0.0.1:${ports.scorer}`,
+        CONSOLE_SCORER_TOKEN: scorerToken,
+      },
+    },
   });
+  services.push(operatorsConsole);
+  try {
+    await waitUntilReady(operatorsConsole);
+  } catch (error) {
+    await stopStack(services);
+    throw error;
+  }
+  console.log(
+    `console: open http://127.0.0.1:${ports.console}/?token=${consoleToken} (logs in ${path.relative(process.cwd(), operatorsConsole.logFile)})`,
+  );
   console.log(
     `ready: metrics at http://127.0.0.1:${ports.ingest}/metrics, :${ports.pipeline}/metrics, :${ports.trainer}/metrics; ` +
       `models at http://127.0.0.1:${ports.trainer}/v1/models; ` +

@@ -6,8 +6,10 @@ import { waitFor } from '@streamtrain/testkit';
 
 /** The services of the loop, in start order. */
 export const SERVICES = ['ingest', 'pipeline', 'trainer', 'scorer'] as const;
-/** One of the services. */
-export type ServiceName = (typeof SERVICES)[number];
+/** Every process that can be started: the loop's services and the operators' console. */
+export const PROCESSES = [...SERVICES, 'console'] as const;
+/** One of the services, or the console. */
+export type ServiceName = (typeof PROCESSES)[number];
 
 /**
  * What says a service has started. The scorer is ready only once a champion exists, which takes
@@ -18,6 +20,7 @@ const STARTED_PATH: Record<ServiceName, string> = {
   pipeline: '/readyz',
   trainer: '/readyz',
   scorer: '/healthz',
+  console: '/healthz',
 };
 
 /** Repository root, from `e2e/src` or `e2e/dist`. */
@@ -106,8 +109,10 @@ export async function startStack(
   options: StackOptions,
   names: readonly ServiceName[] = SERVICES,
 ): Promise<RunningService[]> {
-  const services = names.map((name) => startService(name, options));
+  const services: RunningService[] = [];
   try {
+    // A service that cannot start (no port given) stops those already started.
+    for (const name of names) services.push(startService(name, options));
     await Promise.all(services.map((service) => waitUntilReady(service, options.readyTimeoutMs)));
   } catch (error) {
     await stopStack(services);

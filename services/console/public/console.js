@@ -341,6 +341,60 @@
     else replace(id, genericTable(view.rows));
   }
 
+  function figure(value) {
+    return value === null || value === undefined ? '—' : value.toFixed(3);
+  }
+
+  function renderLiveQuality(view) {
+    const parts = [];
+    if (!view.configured) {
+      parts.push(
+        el('p', {
+          class: 'note',
+          'data-testid': 'live-body-absent',
+          text: `live quality not configured: set CONSOLE_SCORER_TOKEN to the scorer's SCORER_API_TOKEN (scorer ${view.url})`,
+        }),
+      );
+    }
+    if (view.error) parts.push(errorLine(`scorer ${view.url}: ${view.error}`));
+    if (view.configured && view.versions.length === 0 && !view.error)
+      parts.push(el('p', { class: 'note', text: 'no live quality measured yet' }));
+    if (view.versions.length > 0) {
+      parts.push(
+        el('p', {
+          class: 'note',
+          text: `${count(view.pending)} served scores awaiting their label · read ${time(view.readAt)} UTC`,
+        }),
+        el('table', {}, [
+          el('thead', {}, [
+            el(
+              'tr',
+              {},
+              ['version', 'matured scores', 'fraud', 'AUC', 'AP', 'CP@100'].map((name) =>
+                el('th', { scope: 'col', text: name }),
+              ),
+            ),
+          ]),
+          el(
+            'tbody',
+            {},
+            view.versions.map((version) =>
+              el('tr', {}, [
+                cell(`v${version.modelVersion}`),
+                cell(count(version.examples), true),
+                cell(count(version.positives), true),
+                cell(figure(version.auc), true),
+                cell(figure(version.averagePrecision), true),
+                cell(figure(version.cardPrecisionAt100), true),
+              ]),
+            ),
+          ),
+        ]),
+      );
+    }
+    replace('live-body', ...parts);
+  }
+
   function renderDeadLetters(s) {
     const report = s.deadLetters;
     const parts = [];
@@ -406,13 +460,7 @@
     renderLag(s);
     renderLoop(s);
     renderRegistry(s);
-    renderOptional(
-      'live-body',
-      s.liveQuality,
-      s.errors.liveQuality,
-      'no live quality yet',
-      'no live quality measured yet',
-    );
+    renderLiveQuality(s.liveQuality);
     renderDeadLetters(s);
     renderOutbox(s);
     renderOptional(

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -16,7 +18,7 @@ export interface ServiceTarget {
 }
 
 const DEFAULT_SERVICES =
-  'ingest=http://127.0.0.1:9464,pipeline=http://127.0.0.1:9465,trainer=http://127.0.0.1:9466';
+  'ingest=http://127.0.0.1:9464,pipeline=http://127.0.0.1:9465,trainer=http://127.0.0.1:9466,scorer=http://127.0.0.1:9467';
 
 const serviceTargets = z
   .string()
@@ -53,15 +55,15 @@ export const consoleEnvSchema = z
     CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters'),
     /** kafka-lag-exporter's `cluster_name` label on every lag metric. @default 'local' */
     CONSOLE_CLUSTER_NAME: z.string().min(1).default('local'),
-    /** Consumer groups whose lag is exported, comma-separated. @default 'streamtrain-ingest' */
-    CONSOLE_LAG_GROUPS: commaList().default(['streamtrain-ingest']),
+    /** Consumer groups whose lag is exported, comma-separated. @default 'streamtrain-ingest,streamtrain-scorer' */
+    CONSOLE_LAG_GROUPS: commaList().default(['streamtrain-ingest', 'streamtrain-scorer']),
     /** How often committed and latest offsets are read from the brokers. @default 2000 */
     CONSOLE_LAG_POLL_MS: integer(100).default(2_000),
     /** Latest-offset points kept per partition for the time-lag estimate. @default 60 */
     CONSOLE_LAG_TABLE_POINTS: integer(2).default(60),
     /**
      * Service instances to probe (`/healthz`, `/readyz`), as `name=url` pairs, comma-separated;
-     * repeat a name for each instance. @default 'ingest=http://127.0.0.1:9464,pipeline=http://127.0.0.1:9465,trainer=http://127.0.0.1:9466'
+     * repeat a name for each instance. @default 'ingest=http://127.0.0.1:9464,pipeline=http://127.0.0.1:9465,trainer=http://127.0.0.1:9466,scorer=http://127.0.0.1:9467'
      */
     CONSOLE_SERVICES: serviceTargets.default(() => serviceTargets.parse(DEFAULT_SERVICES)),
     /** How often services are probed and the page's data refreshed (and pushed). @default 2000 */
@@ -80,15 +82,25 @@ export const consoleEnvSchema = z
       .default(['ingest_outbox', 'pipeline_outbox', 'trainer_outbox']),
     /** The orchestrator's run table; shown as "no orchestrator runs" while absent. @default 'orchestrator_runs' */
     CONSOLE_RUNS_TABLE: identifier.default('orchestrator_runs'),
-    /** The scorer's live-quality table; shown as "no live quality yet" while absent. @default 'scorer_live_quality' */
-    CONSOLE_LIVE_QUALITY_TABLE: identifier.default('scorer_live_quality'),
-    /** Rows shown from each of those two tables. @default 20 */
+    /** The scorer whose live quality (`GET /v1/quality`) is shown. @default 'http://127.0.0.1:9467' */
+    CONSOLE_SCORER_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'must be http://host:port')
+      .transform((url) => url.replace(/\/$/, ''))
+      .default('http://127.0.0.1:9467'),
+    /**
+     * The scorer's `SCORER_API_TOKEN`, to read its live quality. A secret: no default; without it
+     * the page says the live quality is not configured.
+     */
+    CONSOLE_SCORER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Rows shown from the orchestrator's table. @default 20 */
     CONSOLE_TABLE_ROWS: integer(1).default(20),
     /** Lag-trend history kept in memory for the page's chart. @default 900000 (15 min) */
     CONSOLE_HISTORY_MS: integer(10_000).default(900_000),
     /** Window over which the lag trend (growing/shrinking/steady) is judged. @default 60000 */
     CONSOLE_TREND_WINDOW_MS: integer(1_000).default(60_000),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-console',

@@ -1,3 +1,4 @@
+import { kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import type { KafkaAdmin } from '@streamtrain/kafka';
 import {
@@ -13,6 +14,7 @@ import type { ConsoleConfig } from './config';
 import { createConsoleMetrics } from './adapters/console-metrics';
 import { DeadLetterReader } from './adapters/dead-letter-reader';
 import { LagExporter } from './adapters/lag-exporter';
+import { ScorerQualityReader } from './adapters/scorer-quality-reader';
 import { ServiceProber } from './adapters/service-prober';
 import { WarehouseReader } from './adapters/warehouse-reader';
 import { registerConsoleRoutes } from './entry-points/console-routes';
@@ -58,7 +60,7 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     logger,
   });
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: config.KAFKA_CLIENT_ID,
     logger,
   });
@@ -88,9 +90,12 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     registryLimit: config.CONSOLE_REGISTRY_LIMIT,
     outboxTables: config.CONSOLE_OUTBOX_TABLES,
     runsTable: config.CONSOLE_RUNS_TABLE,
-    liveQualityTable: config.CONSOLE_LIVE_QUALITY_TABLE,
     tableRows: config.CONSOLE_TABLE_ROWS,
     metrics,
+  });
+  const liveQuality = new ScorerQualityReader({
+    url: config.CONSOLE_SCORER_URL,
+    token: config.CONSOLE_SCORER_TOKEN,
   });
   const snapshot = () => ({
     generatedAt: new Date().toISOString(),
@@ -99,6 +104,7 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     lag: lag.current(),
     services: prober.current(),
     deadLetters: deadLetters.current(),
+    liveQuality: liveQuality.current(),
     ...warehouse.current(),
   });
   const routes = registerConsoleRoutes(http, {
@@ -159,7 +165,7 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
           await lag.poll();
         }),
         every(config.CONSOLE_REFRESH_MS, async () => {
-          await Promise.all([prober.poll(), warehouse.poll()]);
+          await Promise.all([prober.poll(), warehouse.poll(), liveQuality.poll()]);
           for (const service of prober.current()) {
             metrics.instancesUp.set({ target_service: service.name }, service.instancesAlive);
             metrics.instancesConfigured.set(

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { deadLetterHeaders } from '@streamtrain/contracts';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import {
@@ -11,6 +14,7 @@ import {
 import type { TestSchema, TestTopics } from '@streamtrain/testkit';
 import { inTransaction, migrate, registerModelVersion } from '@streamtrain/warehouse';
 import type { NewModelVersion } from '@streamtrain/warehouse';
+import { ScorerQualityReader } from '../src/adapters/scorer-quality-reader';
 import { loadConsoleConfig } from '../src/config';
 import { createConsoleService } from '../src/service';
 import type { ConsoleService } from '../src/service';
@@ -18,6 +22,42 @@ import type { ConsoleService } from '../src/service';
 jest.setTimeout(60_000);
 
 const TOKEN = 'component-test-token-0123';
+const SCORER_TOKEN = 'scorer-test-token-0123456';
+
+/** What the scorer's `GET /v1/quality` answers (services/scorer/src/entry-points/http-api.ts). */
+const SCORER_QUALITY = {
+  pending: 42,
+  versions: [
+    {
+      modelVersionId: 'v-2',
+      modelVersion: 2,
+      examples: 900,
+      positives: 12,
+      auc: 0.91,
+      averagePrecision: 0.55,
+      cardPrecisionAt100: 0.1,
+    },
+  ],
+};
+
+/**
+ * A stand-in for the scorer's HTTP API: the console only reads `GET /v1/quality` from it, behind
+ * the bearer token, and running the real scorer would need a trained model.
+ */
+function startScorerStandIn(): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.url !== '/v1/quality') {
+      response.writeHead(404).end();
+    } else if (request.headers.authorization !== `Bearer ${SCORER_TOKEN}`) {
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"token"}');
+    } else {
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(SCORER_QUALITY));
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
 
 interface Snapshot {
   lag: {
@@ -38,7 +78,12 @@ interface Snapshot {
   } | null;
   loop: { batchesAwaitingPipeline: number } | null;
   runs: { exists: boolean; table: string };
-  liveQuality: { exists: boolean };
+  liveQuality: {
+    configured: boolean;
+    pending: number | null;
+    versions: { modelVersion: number; averagePrecision: number | null }[];
+    error: string | null;
+  };
   outbox: { table: string; pending: number }[];
 }
 
@@ -70,6 +115,8 @@ describe('console service', () => {
   let topics: TestTopics;
   let producer: KafkaProducer;
   let service: ConsoleService;
+  let scorer: Server;
+  let scorerUrl = '';
   const group = uniqueName('console-group');
   const base = (): string => `http://127.0.0.1:${service.port()}`;
   const snapshot = async (): Promise<Snapshot> => {
@@ -127,6 +174,8 @@ describe('console service', () => {
       await registerModelVersion(client, version('v-2', false, 0.2));
     });
 
+    scorer = await startScorerStandIn();
+    scorerUrl = `http://127.0.0.1:${(scorer.address() as AddressInfo).port}`;
     const { kafkaBrokers, databaseUrl } = testServers();
     service = createConsoleService(
       loadConsoleConfig({
@@ -142,6 +191,8 @@ describe('console service', () => {
         CONSOLE_DLQ_TOPIC: topics.names['tx.dlq'] as string,
         // Nothing listens on port 9: that service is down.
         CONSOLE_SERVICES: 'gone=http://127.0.0.1:9',
+        CONSOLE_SCORER_URL: scorerUrl,
+        CONSOLE_SCORER_TOKEN: SCORER_TOKEN,
       }),
       testLogger,
     );
@@ -150,6 +201,7 @@ describe('console service', () => {
 
   afterAll(async () => {
     await service.stop();
+    await new Promise((resolve) => scorer.close(resolve));
     await producer.disconnect();
     await topics.remove();
     await schema.drop();
@@ -210,13 +262,37 @@ describe('console service', () => {
       expect.objectContaining({ name: 'gone', state: 'down', instancesAlive: 0 }),
     ]);
     expect(state.runs).toMatchObject({ exists: false, table: 'orchestrator_runs' });
-    expect(state.liveQuality.exists).toBe(false);
     expect(state.outbox.map((o) => o.table)).toEqual([
       'ingest_outbox',
       'pipeline_outbox',
       'trainer_outbox',
     ]);
     expect(state.loop?.batchesAwaitingPipeline).toBe(0);
+  });
+
+  it("shows the scorer's live quality from its GET /v1/quality, read with the scorer's token", async () => {
+    const state = await waitFor(snapshot, (s) => s.liveQuality.versions.length > 0, {
+      description: 'live quality read',
+    });
+    expect(state.liveQuality).toMatchObject({
+      configured: true,
+      pending: 42,
+      versions: [{ modelVersion: 2, averagePrecision: 0.55 }],
+      error: null,
+    });
+  });
+
+  it('when the scorer token is wrong or missing, then the live quality says why', async () => {
+    const wrong = new ScorerQualityReader({ url: scorerUrl, token: 'not-the-scorer-token' });
+    await wrong.poll();
+    expect(wrong.current()).toMatchObject({
+      configured: true,
+      versions: [],
+      error: 'GET /v1/quality answered 401 (check CONSOLE_SCORER_TOKEN)',
+    });
+    const missing = new ScorerQualityReader({ url: scorerUrl, token: undefined });
+    await missing.poll();
+    expect(missing.current()).toMatchObject({ configured: false, error: null, versions: [] });
   });
 
   it('when the orchestrator table appears, then its rows are shown', async () => {

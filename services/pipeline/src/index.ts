@@ -1,11 +1,13 @@
 /**
  * The pipeline's rules, for the drivers that run them outside the service (the quality
- * evaluation, the stores' agreement test): the pass, the maturity rule, the store port and the
- * in-memory store. The service itself starts from `main.ts`.
+ * evaluation, the stores' agreement test, the scorer's live quality): the pass, the watermark
+ * and maturity rules, the store port and the in-memory store. The service itself starts from `main.ts`.
  */
 export { runPipelinePass, computeFeaturesYielding } from './domain/pipeline-pass';
 export type { PassOutcome, PipelinePassOptions } from './domain/pipeline-pass';
 export { matureCandidates, nextMaturedUntil } from './domain/maturity';
+export { advanceWatermark } from './domain/watermark';
+export type { WatermarkAdvance } from './domain/watermark';
 export type {
   MaturedExample,
   MaturityCandidate,

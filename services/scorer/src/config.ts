@@ -3,10 +3,12 @@ import { z } from 'zod';
 import {
   amqpEnvShape,
   booleanFlag,
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -76,6 +78,7 @@ export const scorerEnvSchema = z
     /** tfjs backend: tfjs-node if it loads, else wasm, else cpu; or force one. @default 'auto' */
     TFJS_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-scorer',

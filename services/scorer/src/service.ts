@@ -1,5 +1,6 @@
 import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient, IncomingEvent, Verdict } from '@streamtrain/amqp';
+import { kafkaConnectionOf } from '@streamtrain/config';
 import { ModelPublishedV1, ROUTING_KEYS, decodeEvent } from '@streamtrain/contracts';
 import { createKafkaClient } from '@streamtrain/kafka';
 import type { KafkaAdmin, KafkaConsumer, KafkaProducer } from '@streamtrain/kafka';
@@ -69,7 +70,7 @@ export function createScorerService(
     registry,
   );
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: config.KAFKA_CLIENT_ID,
     logger,
   });

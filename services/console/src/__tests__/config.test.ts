@@ -1,4 +1,4 @@
-import { ConfigError } from '@streamtrain/config';
+import { ConfigError, kafkaConnectionOf } from '@streamtrain/config';
 import { loadConsoleConfig } from '../config';
 
 const base = {
@@ -7,16 +7,19 @@ const base = {
 };
 
 describe('console config', () => {
-  it('defaults to port 9469, cluster "local", the ingest group and the three services', () => {
+  it('defaults to port 9469, cluster "local", the ingest and scorer groups and the four services', () => {
     const config = loadConsoleConfig(base);
     expect(config.HTTP_PORT).toBe(9469);
     expect(config.CONSOLE_CLUSTER_NAME).toBe('local');
-    expect(config.CONSOLE_LAG_GROUPS).toEqual(['streamtrain-ingest']);
-    expect(config.CONSOLE_SERVICES.map((target) => target.name)).toEqual([
-      'ingest',
-      'pipeline',
-      'trainer',
+    expect(config.CONSOLE_LAG_GROUPS).toEqual(['streamtrain-ingest', 'streamtrain-scorer']);
+    expect(config.CONSOLE_SERVICES).toEqual([
+      { name: 'ingest', url: 'http://127.0.0.1:9464' },
+      { name: 'pipeline', url: 'http://127.0.0.1:9465' },
+      { name: 'trainer', url: 'http://127.0.0.1:9466' },
+      { name: 'scorer', url: 'http://127.0.0.1:9467' },
     ]);
+    expect(config.CONSOLE_SCORER_URL).toBe('http://127.0.0.1:9467');
+    expect(config.CONSOLE_SCORER_TOKEN).toBeUndefined();
   });
 
   it('reads repeated service names as instances of one service', () => {
@@ -48,5 +51,40 @@ describe('console config', () => {
     expect(() => loadConsoleConfig({ ...base, CONSOLE_RUNS_TABLE: 'runs; DROP TABLE x' })).toThrow(
       /CONSOLE_RUNS_TABLE/,
     );
+  });
+
+  it('when a Kafka SASL set is half configured, then one error names the missing and stray variables', () => {
+    let error: unknown;
+    try {
+      loadConsoleConfig({
+        ...base,
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        KAFKA_SASL_USERNAME: 'app',
+        KAFKA_SSL_CA_FILE: '/etc/ssl/ca.pem',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual(
+      expect.arrayContaining([
+        'KAFKA_SASL_PASSWORD: is required by KAFKA_SASL_MECHANISM=scram-sha-256',
+        'KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true',
+      ]),
+    );
+  });
+
+  it('when Kafka TLS and SASL are fully configured, then the Kafka connection carries them', () => {
+    const config = loadConsoleConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'app',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    expect(kafkaConnectionOf(config)).toMatchObject({
+      ssl: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'app', password: 'secret' },
+    });
   });
 });

@@ -61,7 +61,6 @@ export interface WarehouseReport {
   loop: LoopView | null;
   outbox: (OutboxBacklog & { oldestAgeSeconds: number | null })[];
   runs: OptionalTableView;
-  liveQuality: OptionalTableView;
   errors: Record<string, string>;
 }
 
@@ -72,14 +71,13 @@ export interface WarehouseReaderOptions {
   registryLimit: number;
   outboxTables: readonly string[];
   runsTable: string;
-  liveQualityTable: string;
   tableRows: number;
   metrics: ConsoleMetrics;
 }
 
 /**
- * Reads the registry, the loop's progress, the outbox backlogs and the optional tables (the
- * orchestrator's runs, the scorer's live quality) through `@streamtrain/warehouse`, and sets the
+ * Reads the registry, the loop's progress, the outbox backlogs and the optional table (the
+ * orchestrator's runs) through `@streamtrain/warehouse`, and sets the
  * staleness, label-lag, watermark and outbox gauges. Each part fails on its own.
  */
 export class WarehouseReader {
@@ -91,7 +89,6 @@ export class WarehouseReader {
       loop: null,
       outbox: [],
       runs: { table: options.runsTable, exists: false, rows: [] },
-      liveQuality: { table: options.liveQualityTable, exists: false, rows: [] },
       errors: {},
     };
   }
@@ -114,7 +111,7 @@ export class WarehouseReader {
       }
     };
     const { pool } = this.options;
-    const [registry, loop, outbox, runs, liveQuality] = await Promise.all([
+    const [registry, loop, outbox, runs] = await Promise.all([
       part('registry', () => this.readRegistry(now), this.report.registry),
       part('loop', () => this.readLoop(now), this.report.loop),
       part(
@@ -127,18 +124,13 @@ export class WarehouseReader {
         this.report.outbox,
       ),
       part('runs', () => this.readOptional(this.options.runsTable), this.report.runs),
-      part(
-        'liveQuality',
-        () => this.readOptional(this.options.liveQualityTable),
-        this.report.liveQuality,
-      ),
     ]);
     for (const backlog of outbox) {
       const name = backlog.table.replace(/_outbox$/, '');
       this.options.metrics.outboxBacklog.set({ outbox: name }, backlog.pending);
       this.options.metrics.outboxOldestAge.set({ outbox: name }, backlog.oldestAgeSeconds ?? 0);
     }
-    this.report = { registry, loop, outbox, runs, liveQuality, errors };
+    this.report = { registry, loop, outbox, runs, errors };
   }
 
   private async readOptional(table: string): Promise<OptionalTableView> {

@@ -1,4 +1,4 @@
-import { ConfigError } from '@streamtrain/config';
+import { ConfigError, kafkaConnectionOf } from '@streamtrain/config';
 import { loadScorerConfig } from '../config';
 
 const base = {
@@ -35,5 +35,40 @@ describe('scorer config', () => {
 
   it('when the token is short, then it is refused', () => {
     expect(() => loadScorerConfig({ ...base, SCORER_API_TOKEN: 'short' })).toThrow(/16 characters/);
+  });
+
+  it('when a Kafka SASL set is half configured, then one error names the missing and stray variables', () => {
+    let error: unknown;
+    try {
+      loadScorerConfig({
+        ...base,
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        KAFKA_SASL_USERNAME: 'app',
+        KAFKA_SSL_CA_FILE: '/etc/ssl/ca.pem',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual(
+      expect.arrayContaining([
+        'KAFKA_SASL_PASSWORD: is required by KAFKA_SASL_MECHANISM=scram-sha-256',
+        'KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true',
+      ]),
+    );
+  });
+
+  it('when Kafka TLS and SASL are fully configured, then the Kafka connection carries them', () => {
+    const config = loadScorerConfig({
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'app',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    expect(kafkaConnectionOf(config)).toMatchObject({
+      ssl: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'app', password: 'secret' },
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { averagePrecision, cardPrecisionAtK, rocAuc } from '@streamtrain/metrics';
+import { advanceWatermark, matureCandidates } from '@streamtrain/pipeline';
 
 /** A score the scorer served, waiting for its label. */
 export interface ServedScore {
@@ -44,6 +45,8 @@ export interface LiveQualityOptions {
 }
 
 interface MaturedScore {
+  transactionId: string;
+  eventTimeMs: number;
   score: number;
   label: 0 | 1;
   cardId: string;
@@ -54,6 +57,8 @@ interface VersionWindow {
   modelVersionId: string;
   modelVersion: number;
   rows: MaturedScore[];
+  /** The rows by transaction, so a late fraud label can correct one. */
+  byTransaction: Map<string, MaturedScore>;
   /** Next slot to overwrite once `rows` is full. */
   next: number;
 }
@@ -63,8 +68,11 @@ const DAY_MS = 86_400_000;
 /**
  * Joins the fraud labels, as they mature, with the scores actually served, and measures each
  * model version on what it served: AUC, average precision and CP@100 over a rolling window.
- * A score matures when its label arrives, or as genuine once the event-time watermark is
- * `maturityMs` past its transaction, the rule the pipeline applies to training examples.
+ * The labels come from the pipeline's own maturity rule (`advanceWatermark`, `matureCandidates`
+ * of `@streamtrain/pipeline`), the one the training examples follow: the event-time watermark
+ * never moves back, a score is genuine once the watermark is `maturityMs` past its transaction,
+ * fraud when a fraud label was reported by the watermark, and a genuine one is corrected by a
+ * late fraud label. A score also matures as soon as its label (either verdict) is seen.
  */
 export class LiveQuality {
   private readonly pending = new Map<string, ServedScore>();
@@ -74,7 +82,8 @@ export class LiveQuality {
    */
   private readonly early = new Map<string, ObservedLabel>();
   private readonly byVersion = new Map<string, VersionWindow>();
-  private watermarkMs = Number.NEGATIVE_INFINITY;
+  private watermarkMs: number | null = null;
+  private matureBeforeMs: number | null = null;
   private droppedPending = 0;
 
   constructor(private readonly options: LiveQualityOptions) {}
@@ -94,11 +103,11 @@ export class LiveQuality {
     const label = this.early.get(served.transactionId);
     if (label !== undefined) {
       this.early.delete(served.transactionId);
-      this.mature(served, label.isFraud ? 1 : 0);
+      this.matureWith(served, label);
       return;
     }
-    if (served.eventTimeMs + this.options.maturityMs <= this.watermarkMs) {
-      this.mature(served, 0);
+    if (this.matureBeforeMs !== null && served.eventTimeMs <= this.matureBeforeMs) {
+      this.matureWith(served, undefined);
       return;
     }
     this.pending.delete(served.transactionId);
@@ -115,6 +124,7 @@ export class LiveQuality {
     this.advance(label.reportedAtMs);
     const served = this.pending.get(label.transactionId);
     if (served === undefined) {
+      if (label.isFraud && this.correct(label)) return;
       this.early.set(label.transactionId, label);
       if (this.early.size > this.options.maxPending) {
         this.early.delete(this.early.keys().next().value as string);
@@ -122,20 +132,23 @@ export class LiveQuality {
       return;
     }
     this.pending.delete(label.transactionId);
-    this.mature(served, label.isFraud ? 1 : 0);
+    this.matureWith(served, label);
   }
 
   /** Moves the event-time watermark: scores older than the maturity window count as genuine. */
   advance(eventTimeMs: number): void {
-    if (eventTimeMs <= this.watermarkMs) return;
-    this.watermarkMs = eventTimeMs;
-    const matureBefore = eventTimeMs - this.options.maturityMs;
+    if (this.watermarkMs !== null && eventTimeMs <= this.watermarkMs) return;
+    const next = advanceWatermark(this.watermarkMs, [eventTimeMs], this.options.maturityMs);
+    if (next.watermarkMs === this.watermarkMs) return;
+    this.watermarkMs = next.watermarkMs;
+    this.matureBeforeMs = next.matureBeforeMs;
+    const matureBefore = next.matureBeforeMs ?? Number.NEGATIVE_INFINITY;
     // Scores arrive in about event-time order, so the sweep stops at the first one not yet due
     // (one slightly out of order matures a little later): a label costs O(matured), not O(pending).
     for (const [id, served] of this.pending) {
       if (served.eventTimeMs > matureBefore) break;
       this.pending.delete(id);
-      this.mature(served, 0);
+      this.matureWith(served, undefined);
     }
   }
 
@@ -171,6 +184,43 @@ export class LiveQuality {
       });
   }
 
+  /** The pipeline's label of a transaction, given the label seen for it (if any). */
+  private ruled(
+    transactionId: string,
+    eventTimeMs: number,
+    label: ObservedLabel | undefined,
+    currentLabel: 0 | 1 | null,
+  ): { label: 0 | 1; corrected: boolean } | undefined {
+    return matureCandidates(
+      [
+        {
+          transactionId,
+          eventTimeMs,
+          fraudReportedAtMs: label?.isFraud === true ? label.reportedAtMs : null,
+          currentLabel,
+        },
+      ],
+      this.watermarkMs ?? Number.NEGATIVE_INFINITY,
+    )[0];
+  }
+
+  private matureWith(served: ServedScore, label: ObservedLabel | undefined): void {
+    const example = this.ruled(served.transactionId, served.eventTimeMs, label, null);
+    if (example !== undefined) this.mature(served, example.label);
+  }
+
+  /** A fraud label for a score already matured: corrects it if the rule says so. */
+  private correct(label: ObservedLabel): boolean {
+    for (const window of this.byVersion.values()) {
+      const row = window.byTransaction.get(label.transactionId);
+      if (row === undefined) continue;
+      const example = this.ruled(row.transactionId, row.eventTimeMs, label, row.label);
+      if (example?.corrected === true) row.label = example.label;
+      return true;
+    }
+    return false;
+  }
+
   private mature(served: ServedScore, label: 0 | 1): void {
     let window = this.byVersion.get(served.modelVersionId);
     if (window === undefined) {
@@ -178,12 +228,15 @@ export class LiveQuality {
         modelVersionId: served.modelVersionId,
         modelVersion: served.modelVersion,
         rows: [],
+        byTransaction: new Map(),
         next: 0,
       };
       this.byVersion.set(served.modelVersionId, window);
       this.forgetOldVersions();
     }
     const row: MaturedScore = {
+      transactionId: served.transactionId,
+      eventTimeMs: served.eventTimeMs,
       score: served.score,
       label,
       cardId: served.customerId,
@@ -192,9 +245,13 @@ export class LiveQuality {
     if (window.rows.length < this.options.window) {
       window.rows.push(row);
     } else {
+      const replaced = window.rows[window.next];
+      if (replaced !== undefined && window.byTransaction.get(replaced.transactionId) === replaced)
+        window.byTransaction.delete(replaced.transactionId);
       window.rows[window.next] = row;
       window.next = (window.next + 1) % this.options.window;
     }
+    window.byTransaction.set(row.transactionId, row);
   }
 
   private forgetOldVersions(): void {

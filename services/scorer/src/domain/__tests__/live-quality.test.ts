@@ -67,4 +67,18 @@ describe('LiveQuality', () => {
       averagePrecision: 1,
     });
   });
+
+  it('when a fraud label arrives after its score matured as genuine, then the score is corrected to fraud (the pipeline rule)', () => {
+    const q = quality();
+    q.recordServed(served(1, 5, 0.9));
+    q.recordServed(served(2, 5, 0.1));
+    q.advance(T0 + 8 * DAY_MS);
+    expect(q.report()[0]).toMatchObject({ examples: 2, positives: 0 });
+    q.recordLabel({ transactionId: 't1', isFraud: true, reportedAtMs: T0 + 9 * DAY_MS });
+    expect(q.report()[0]).toMatchObject({
+      examples: 2,
+      positives: 1,
+      averagePrecision: 1,
+    });
+  });
 });
