@@ -4,3 +4,7 @@ export * from './outbox';
 export * from './ingest-store';
 export * from './pipeline-store';
 export * from './registry-store';
+export * from './registry-audit';
+export * from './registry-operations';
+export * from './orchestrator-store';
+export * from './session-lock';

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ModelMetrics, OffsetRange } from '@streamtrain/contracts';
+import { readPromotionPin, recordAliasChange, underPin } from './registry-audit';
 
 type Queryable = Pool | PoolClient;
 
@@ -78,6 +79,22 @@ export interface Lineage {
   labelCutoff: string | null;
   featureSetVersion: number;
   parentVersionId: string | null;
+  /** Orchestrated retrains: the event-time windows the run trained and evaluated on. */
+  window?: {
+    trainFromMs: number;
+    trainToMs: number;
+    testFromMs: number;
+    testToMs: number;
+    labelCutoffMs: number;
+  };
+  /** The training options, so a rebuild trains the same way. */
+  training?: {
+    epochs: number;
+    batchSize: number;
+    positiveWeight: number;
+    seed: number;
+    warmStart: boolean;
+  };
 }
 
 /** The ingest batches (and their offset ranges) behind the examples of the given pipeline batches. */
@@ -212,6 +229,12 @@ export async function registerModelVersion(
     [input.modelName],
   );
   const version = rows[0]?.next ?? 1;
+  // A pinned model's champion moves only by an operator; the version is registered all the same.
+  const decision = underPin(
+    { promote: input.promote, reason: input.gateReason },
+    await readPromotionPin(client, input.modelName),
+  );
+  input = { ...input, promote: decision.promote, gateReason: decision.reason };
   await client.query(
     `INSERT INTO model_versions (version_id, model_name, version, parent_version_id, status, gate_reason, metrics,
        champion_metrics, lineage, artifact, backend, trained_samples)
@@ -237,6 +260,20 @@ export async function registerModelVersion(
     [input.modelName, input.versionId],
   );
   if (input.promote) {
+    const previous = await client.query<{ version_id: string }>(
+      `SELECT version_id FROM model_aliases WHERE model_name = $1 AND alias = 'champion'`,
+      [input.modelName],
+    );
+    await recordAliasChange(client, {
+      modelName: input.modelName,
+      alias: 'champion',
+      action: 'gate',
+      fromVersionId: previous.rows[0]?.version_id ?? null,
+      toVersionId: input.versionId,
+      actor: 'gate',
+      reason: input.gateReason,
+      numbers: { candidate: input.metrics, champion: input.championMetrics },
+    });
     await client.query(
       `UPDATE model_versions SET status = 'retired' WHERE model_name = $1 AND status = 'champion' AND version_id <> $2`,
       [input.modelName, input.versionId],
