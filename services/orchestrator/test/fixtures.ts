@@ -170,3 +170,48 @@ export async function api<T>(
 
 /** The test servers, re-exported for tests that spawn processes. */
 export { testServers };
+
+/**
+ * Runs one workflow run to its end in this process, through the product's executor and steps
+ * (no job queue): for tests that need registry versions made the orchestrated way.
+ */
+export async function runInProcess(
+  harness: EventHarness,
+  workflow: 'retrain' | 'retrain-warm',
+  runId: string,
+  params: Record<string, unknown> = {},
+): Promise<string> {
+  const pool = harness.schema.pool;
+  const { loadBackend } = await import('@streamtrain/model');
+  const { relayOutbox } = await import('@streamtrain/service-kit');
+  const { REGISTRY_OUTBOX } = await import('@streamtrain/warehouse');
+  const relay = relayOutbox({
+    pool,
+    table: REGISTRY_OUTBOX,
+    amqp: harness.amqp,
+    logger: testLogger,
+  });
+  relay.start();
+  const { backend } = await loadBackend({ preferred: 'cpu', logger: testLogger });
+  const { retrainWorkflows } = await import('../src/workflow/retrain-workflow');
+  const { RunExecutor } = await import('../src/workflow/run-executor');
+  const definition = retrainWorkflows({
+    pool,
+    modelName: 'fraud',
+    backend,
+    wakeRelay: () => relay.wake(),
+  }).find((candidate) => candidate.name === workflow);
+  const executor = new RunExecutor({ pool, lockScope: 'test', logger: testLogger });
+  const outcome = await executor
+    .execute(definition as NonNullable<typeof definition>, runId, {
+      trigger: { kind: 'manual', key: null, by: 'test', reason: 'fixture' },
+      params,
+    })
+    .finally(() => relay.stop());
+  const { rows } = await pool.query<{ version_id: string | null; error: string | null }>(
+    'SELECT version_id, error FROM orchestrator_runs WHERE run_id = $1',
+    [runId],
+  );
+  if (rows[0]?.version_id == null) throw new Error(`run ${runId} ${outcome}: ${rows[0]?.error}`);
+  return rows[0].version_id;
+}
