@@ -37,6 +37,8 @@ export const trainerEnvSchema = z.object({
    * @default 2000
    */
   TRAINER_MIN_EXAMPLES: integer(1).default(2_000),
+  /** How often a standby trainer tries to take the lease. @default 1000 */
+  TRAINER_LEASE_POLL_MS: integer(50).default(1_000),
   /** Gate: fewest holdout examples to trust a comparison. @default 200 */
   TRAINER_GATE_MIN_EXAMPLES: integer(0).default(200),
   /** Gate: fewest fraudulent holdout examples. @default 5 */

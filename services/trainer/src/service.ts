@@ -6,6 +6,7 @@ import { listModelVersions } from '@streamtrain/warehouse';
 import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
+import { LeaderLease } from './adapters/leader-lease';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
 import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
 import { ContinuousTrainer } from './training/continuous-trainer';
@@ -20,6 +21,7 @@ export function createTrainerService(
   const metrics = createTrainerMetrics(registry);
   const topology = topologyOf(config.AMQP_EXCHANGE).trainer;
   let trainer: ContinuousTrainer | undefined;
+  let lease: LeaderLease | undefined;
   return createEventService({
     name: 'trainer',
     logger,
@@ -34,8 +36,19 @@ export function createTrainerService(
           await trainer?.idle();
         },
       },
+      { name: 'release the trainer lease', run: () => lease?.release() },
     ],
     async consume({ pool, wakeRelay, http }) {
+      // One active trainer: a standby waits here until the active one stops or dies.
+      lease = new LeaderLease({
+        pool,
+        name: `trainer:${config.WAREHOUSE_SCHEMA}:${config.TRAINER_MODEL_NAME}`,
+        logger: logger.child({ component: 'lease' }),
+        pollIntervalMs: config.TRAINER_LEASE_POLL_MS,
+        onLost: onFatal,
+      });
+      const activeLease = lease;
+      await activeLease.acquire();
       const { backend } = await loadBackend({
         preferred: config.TFJS_BACKEND,
         logger: logger.child({ component: 'tfjs' }),
@@ -67,8 +80,19 @@ export function createTrainerService(
       return {
         queue: topology.queue,
         routingKeys: topology.routingKeys,
-        handler: createFeaturesReadyHandler({ pool, trainer: continuous, metrics }),
+        handler: leased(
+          activeLease,
+          createFeaturesReadyHandler({ pool, trainer: continuous, metrics }),
+        ),
       };
     },
   });
+}
+
+/** Re-checks the lease before each delivery, whose training step may register and publish. */
+function leased<E, V>(lease: LeaderLease, handler: (event: E) => Promise<V>) {
+  return async (event: E): Promise<V> => {
+    await lease.assertHeld();
+    return handler(event);
+  };
 }

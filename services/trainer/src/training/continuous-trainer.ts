@@ -9,11 +9,13 @@ import {
   inTransaction,
   readAlias,
   readPendingTrainerBatches,
+  readPromotionPin,
   readRecentHoldout,
   readSourceBatches,
   readTrainingExamples,
   registerModelVersion,
   resolveTrainerBatches,
+  underPin,
 } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import { versionIdFor } from '../domain/version-id';
@@ -96,7 +98,11 @@ export class ContinuousTrainer {
       const championMetrics = championModel
         ? championModel.evaluate(holdout.features, holdout.labels)
         : null;
-      const decision = gateCandidate(candidateMetrics, championMetrics, options.gate);
+      // A pinned model keeps its champion: the registry enforces it, and the event follows suit.
+      const decision = underPin(
+        gateCandidate(candidateMetrics, championMetrics, options.gate),
+        await readPromotionPin(options.pool, options.modelName),
+      );
       const sources = await readSourceBatches(options.pool, batchIds);
       const artifact = await candidate.toArtifact();
       const lastBatch = batchIds[batchIds.length - 1] as string;
