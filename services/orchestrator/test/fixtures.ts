@@ -1,7 +1,10 @@
 import { FEATURE_SET_VERSION, computeFeatures } from '@streamtrain/features';
+import { loadBackend } from '@streamtrain/model';
+import { relayOutbox } from '@streamtrain/service-kit';
 import { createEventHarness, testLogger, testServers } from '@streamtrain/testkit';
 import type { EventHarness } from '@streamtrain/testkit';
 import {
+  REGISTRY_OUTBOX,
   inTransaction,
   matureExamples,
   readBatchTransactions,
@@ -13,6 +16,8 @@ import type { Pool } from '@streamtrain/warehouse';
 import { loadOrchestratorConfig } from '../src/config';
 import type { OrchestratorConfig } from '../src/config';
 import { createOrchestratorService } from '../src/service';
+import { retrainWorkflows } from '../src/workflow/retrain-workflow';
+import { RunExecutor } from '../src/workflow/run-executor';
 import type { OrchestratorService } from '../src/service';
 
 export const DAY = 86_400_000;
@@ -182,9 +187,6 @@ export async function runInProcess(
   params: Record<string, unknown> = {},
 ): Promise<string> {
   const pool = harness.schema.pool;
-  const { loadBackend } = await import('@streamtrain/model');
-  const { relayOutbox } = await import('@streamtrain/service-kit');
-  const { REGISTRY_OUTBOX } = await import('@streamtrain/warehouse');
   const relay = relayOutbox({
     pool,
     table: REGISTRY_OUTBOX,
@@ -193,8 +195,6 @@ export async function runInProcess(
   });
   relay.start();
   const { backend } = await loadBackend({ preferred: 'cpu', logger: testLogger });
-  const { retrainWorkflows } = await import('../src/workflow/retrain-workflow');
-  const { RunExecutor } = await import('../src/workflow/run-executor');
   const definition = retrainWorkflows({
     pool,
     modelName: 'fraud',
@@ -203,7 +203,7 @@ export async function runInProcess(
   }).find((candidate) => candidate.name === workflow);
   const executor = new RunExecutor({ pool, lockScope: 'test', logger: testLogger });
   const outcome = await executor
-    .execute(definition as NonNullable<typeof definition>, runId, {
+    .execute(definition!, runId, {
       trigger: { kind: 'manual', key: null, by: 'test', reason: 'fixture' },
       params,
     })
