@@ -6,8 +6,8 @@ import { waitFor } from '@streamtrain/testkit';
 
 /** The services of the loop, in start order. */
 export const SERVICES = ['ingest', 'pipeline', 'trainer'] as const;
-/** One of the services. */
-export type ServiceName = (typeof SERVICES)[number];
+/** One of the services (the orchestrator runs beside the loop, when a test starts it). */
+export type ServiceName = (typeof SERVICES)[number] | 'orchestrator';
 
 /** Repository root, from `e2e/src` or `e2e/dist`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -29,7 +29,7 @@ export interface StackOptions {
   /** Extra environment per service. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** HTTP ports; each service gets its own. */
-  ports: Record<ServiceName, number>;
+  ports: Record<(typeof SERVICES)[number], number> & { orchestrator?: number };
   /** Folder for each service's log file. */
   logDir: string;
   /** Longest wait for `/readyz`. @default 60000 */
@@ -41,7 +41,7 @@ export function startService(name: ServiceName, options: StackOptions): RunningS
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const port = options.ports[name];
+  const port = options.ports[name] ?? 0;
   const child = spawn(
     process.execPath,
     [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')],
