@@ -12,6 +12,7 @@ import type { AliasChange } from '@streamtrain/warehouse';
 import { runCli } from '../src/cli/program';
 import type { OrchestratorService } from '../src/service';
 import {
+  api,
   createOrchestratorHarness,
   runInProcess,
   seedWarehouse,
@@ -215,5 +216,48 @@ describe('registry operations', () => {
     });
     const numbers = change?.numbers as { liveChampionAp: number; livePreviousAp: number };
     expect(numbers.liveChampionAp).toBeLessThan(numbers.livePreviousAp - 0.05);
+
+    // The same registry over the authenticated HTTP API, described by OpenAPI.
+    const listed = await api<{ total: number; versions: { versionId: string }[] }>(
+      service,
+      'GET',
+      '/v1/models/fraud/versions?status=champion',
+    );
+    expect(listed.body.versions.map((v) => v.versionId)).toEqual([v1]);
+    const pinned = await api<{ actor: string }>(service, 'POST', '/v1/models/fraud/pin', {
+      reason: 'over http',
+    });
+    expect(pinned.body.actor).toBe('api');
+    const back = await api<{ toVersionId: string }>(service, 'POST', '/v1/models/fraud/rollback', {
+      versionId: v2,
+      reason: 'operator override',
+    });
+    expect(back.body.toVersionId).toBe(v2);
+    expect(
+      (await api(service, 'POST', '/v1/models/fraud/promote', { versionId: 'nope' })).status,
+    ).toBe(404);
+    expect((await api(service, 'POST', '/v1/runs', { params: { epochs: 0 } })).status).toBe(400);
+    const exported = await api<Record<string, unknown>>(
+      service,
+      'GET',
+      `/v1/models/fraud/versions/${v1}/export`,
+    );
+    expect(Object.keys(exported.body).sort()).toEqual([
+      'feature-spec.json',
+      'model.json',
+      'normaliser.json',
+      'weights.bin',
+    ]);
+    const openapi = (await fetch(`http://127.0.0.1:${service.port()}/openapi.json`).then((r) =>
+      r.json(),
+    )) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/runs', '/v1/models/{model}/rollback']),
+    );
+    expect((await fetch(`http://127.0.0.1:${service.port()}/v1/models/fraud/audit`)).status).toBe(
+      401,
+    );
   });
 });

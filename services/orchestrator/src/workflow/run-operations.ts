@@ -3,6 +3,7 @@ import { StreamtrainError } from '@streamtrain/contracts';
 import { insertRun, listRuns, readRun, requestRunCancel } from '@streamtrain/warehouse';
 import type { Pool, RunRecord, RunStatus, RunTrigger } from '@streamtrain/warehouse';
 import type { JobQueue, ScheduleRecord } from '../adapters/job-queue';
+import { RetrainParams } from '../domain/retrain-policy';
 
 /** The outcome of a trigger: a new run, or the queued run that absorbed it. */
 export type TriggerOutcome = { started: true; runId: string } | { started: false; reason: string };
@@ -60,6 +61,14 @@ export class RunOperations {
     params: Record<string, unknown> = {},
   ): Promise<TriggerOutcome> {
     this.assertWorkflow(workflow);
+    // Refuse bad parameters now, to the caller, rather than as a failed run later.
+    const checked = RetrainParams.safeParse(params);
+    if (!checked.success) {
+      throw new StreamtrainError(
+        'CONFIG_INVALID',
+        `run parameters: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
+    }
     const runId = await this.queue.enqueue(workflow, { trigger, params });
     if (runId === null) {
       return { started: false, reason: `a run of ${workflow} is already queued` };
