@@ -1,7 +1,10 @@
 # Thin wrappers over npm scripts and infra/local.sh; the logic lives there.
 .PHONY: demo test lint build bench quality infra-up infra-down infra-status tools clean
 
-node_modules/.package-lock.json: package.json package-lock.json
+# A Node.js that infra/install-tools.sh installed (when the machine's is older than 22) comes first.
+export PATH := $(CURDIR)/.local/node/bin:$(PATH)
+
+node_modules/.package-lock.json: package.json package-lock.json | tools
 	npm ci
 
 tools:

@@ -4,6 +4,40 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+// Every workspace package declares what it imports (import-x/no-extraneous-dependencies against
+// its own package.json); its tests may also use the root's dev tools (jest, fast-check).
+const root = import.meta.dirname;
+const workspaces = [
+  ...['libs', 'services'].flatMap((group) =>
+    readdirSync(path.join(root, group)).map((name) => `${group}/${name}`),
+  ),
+  'e2e',
+  'bench',
+].filter((dir) => existsSync(path.join(root, dir, 'package.json')));
+const testFiles = (dir) => [`${dir}/**/__tests__/**/*.ts`, `${dir}/test/**/*.ts`];
+const declaredImports = [
+  ...workspaces.map((dir) => ({
+    files: [`${dir}/**/*.ts`],
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { packageDir: [path.join(root, dir)], devDependencies: false, optionalDependencies: false },
+      ],
+    },
+  })),
+  ...workspaces.map((dir) => ({
+    files: testFiles(dir),
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { packageDir: [path.join(root, dir), root], devDependencies: true },
+      ],
+    },
+  })),
+];
 
 export default tseslint.config(
   {
@@ -73,6 +107,7 @@ export default tseslint.config(
     files: ['bench/**/*.ts', '**/src/cli/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  ...declaredImports,
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,

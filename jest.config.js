@@ -1,7 +1,11 @@
 // Three projects: unit tests need no servers; component and e2e tests use the real
 // Kafka, RabbitMQ and PostgreSQL that `infra/local.sh up` starts.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
-const moduleNameMapper = { '^@streamtrain/([a-z-]+)$': '<rootDir>/libs/$1/src' };
+const moduleNameMapper = {
+  // Services that export their domain (the quality evaluation and the stores' test drive it).
+  '^@streamtrain/(pipeline)$': '<rootDir>/services/$1/src',
+  '^@streamtrain/([a-z-]+)$': '<rootDir>/libs/$1/src',
+};
 const common = { transform, moduleNameMapper, testEnvironment: 'node' };
 
 /** @type {import('jest').Config} */

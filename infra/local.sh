@@ -6,7 +6,7 @@
 #   Kafka 127.0.0.1:9092 is a single-node KRaft broker (Apache Kafka 4.1.1) run straight from its
 #   Maven Central jars; this script owns it: fetches, formats, starts and stops it.
 #
-# Usage: infra/local.sh up | down | status | logs [-f] | tool <java-class> [args...]
+# Usage: infra/local.sh up | down | status | logs [-f] | fetch | tool <java-class> [args...]
 # State (jars, broker data, logs, pid file) lives in ${STREAMTRAIN_STATE_DIR:-<repo>/.local}.
 set -euo pipefail
 
@@ -302,8 +302,10 @@ main() {
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     tool) cmd_tool "$@" ;;
+    # The jars only (infra/kafka/secure-broker.sh runs its own broker on them).
+    fetch) take_lock; kafka_fetch_jars; printf '%s\n' "$KAFKA_LIB" ;;
     *)
-      say "usage: infra/local.sh up | down | status | logs [-f] | tool <java-class> [args...]" >&2
+      say "usage: infra/local.sh up | down | status | logs [-f] | fetch | tool <java-class> [args...]" >&2
       exit 2
       ;;
   esac

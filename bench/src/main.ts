@@ -33,6 +33,10 @@ interface CliOptions {
   rate: number;
   seconds: number;
   drainSeconds: number;
+  scoringMessages: number;
+  scoringSeconds: number;
+  scoringRate: number;
+  scoringBatch: number;
   seed: number;
   logDir: string;
 }
@@ -59,7 +63,12 @@ function reproduceCommand(name: BenchmarkName, options: CliOptions): string {
       `--seconds ${options.seconds}`,
       `--drain-seconds ${options.drainSeconds}`,
     ],
-    scoring: [],
+    scoring: [
+      `--scoring-messages ${options.scoringMessages}`,
+      `--scoring-seconds ${options.scoringSeconds}`,
+      `--scoring-rate ${options.scoringRate}`,
+      `--scoring-batch ${options.scoringBatch}`,
+    ],
   };
   return ['npm run bench --', `--only ${name}`, ...flags[name], `--seed ${options.seed}`].join(' ');
 }
@@ -106,7 +115,16 @@ function runOne(
         context,
       );
     case 'scoring':
-      return runScoringBenchmark();
+      return runScoringBenchmark(
+        {
+          messages: options.scoringMessages,
+          seconds: options.scoringSeconds,
+          rate: options.scoringRate,
+          batchSize: options.scoringBatch,
+          seed: options.seed,
+        },
+        context,
+      );
   }
 }
 
@@ -195,6 +213,10 @@ const program = new Command()
   .option('--rate <n>', 'freshness: events per second fed', parseSize, 2_000)
   .option('--seconds <n>', 'freshness: seconds of feed', parseSize, 60)
   .option('--drain-seconds <n>', 'freshness: longest wait for the loop afterwards', parseSize, 90)
+  .option('--scoring-messages <n>', 'scoring: transactions streamed', parseSize, 200_000)
+  .option('--scoring-seconds <n>', 'scoring: seconds of each HTTP load run', parseSize, 20)
+  .option('--scoring-rate <n>', 'scoring: single-transaction requests per second', parseSize, 2_000)
+  .option('--scoring-batch <n>', 'scoring: transactions per batch request', parseSize, 1_000)
   .option('--seed <n>', 'simulation seed', parseSize, 1)
   .option(
     '--log-dir <dir>',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { deleteTopology } from '@streamtrain/amqp';
@@ -63,6 +64,42 @@ function describeVersion(version: ModelVersionRecord): string {
   );
 }
 
+interface Scoring {
+  scored: number;
+  serving: number | null;
+  /** `v<n> <AP> (<examples>)` per version with matured scores. */
+  live: string[];
+}
+
+/** What the scorer has done: its stream count (from /metrics) and live quality (/v1/quality). */
+async function readScoring(port: number, token: string): Promise<Scoring> {
+  try {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const scored = Number(
+      /streamtrain_scorer_scored_total\{path="stream"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
+    );
+    const version = Number(
+      /streamtrain_scorer_model_version\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
+    );
+    const quality = (await (
+      await fetch(`http://127.0.0.1:${port}/v1/quality`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as {
+      versions: { modelVersion: number; averagePrecision: number | null; examples: number }[];
+    };
+    return {
+      scored,
+      serving: version === 0 ? null : version,
+      live: quality.versions
+        .filter((row) => row.examples > 0)
+        .map((row) => `v${row.modelVersion} ${pct(row.averagePrecision)} (${fmt(row.examples)})`),
+    };
+  } catch {
+    return { scored: 0, serving: null, live: [] };
+  }
+}
+
 async function resetDemoState(options: DemoOptions, topics: string[]): Promise<void> {
   const kafka = createKafkaClient({
     brokers: options.brokers.split(','),
@@ -90,18 +127,25 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const txTopics = CHANNELS.map((channel) => PREFIX + transactionTopic(channel));
   const labelsTopic = PREFIX + DEFAULT_NAMES.labelsTopic;
   const dlqTopic = PREFIX + DEFAULT_NAMES.deadLetterTopic;
+  const scoresTopic = PREFIX + DEFAULT_NAMES.scoresTopic;
+  const scorerToken = randomBytes(16).toString('hex');
   console.log(
     `streamtrain demo: ${fmt(options.customers)} customers, ${options.days} simulated days, ${fmt(options.rate)} events/s`,
   );
   console.log(
     `resetting the demo's topics (${PREFIX}tx.*), RabbitMQ exchange ${EXCHANGE} and warehouse schema "${SCHEMA}"`,
   );
-  await resetDemoState(options, [...txTopics, labelsTopic, dlqTopic]);
+  await resetDemoState(options, [...txTopics, labelsTopic, dlqTopic, scoresTopic]);
 
   const logDir = path.join(REPO_ROOT, '.local', 'demo');
-  const ports = { ingest: await freePort(), pipeline: await freePort(), trainer: await freePort() };
+  const ports = {
+    ingest: await freePort(),
+    pipeline: await freePort(),
+    trainer: await freePort(),
+    scorer: await freePort(),
+  };
   console.log(
-    `starting ingest, pipeline and trainer as separate processes (logs in ${path.relative(process.cwd(), logDir)}/)`,
+    `starting ingest, pipeline, trainer and scorer as separate processes (logs in ${path.relative(process.cwd(), logDir)}/)`,
   );
   const services: RunningService[] = await startStack({
     env: {
@@ -119,14 +163,23 @@ async function runDemo(options: DemoOptions): Promise<void> {
         INGEST_DEAD_LETTER_TOPIC: dlqTopic,
         INGEST_GROUP_ID: 'streamtrain-demo-ingest',
       },
+      scorer: {
+        SCORER_API_TOKEN: scorerToken,
+        SCORER_TOPICS: txTopics.join(','),
+        SCORER_LABELS_TOPIC: labelsTopic,
+        SCORER_SCORES_TOPIC: scoresTopic,
+        SCORER_GROUP_ID: 'streamtrain-demo-scorer',
+      },
     },
     ports,
     logDir,
   });
   console.log(
     `ready: metrics at http://127.0.0.1:${ports.ingest}/metrics, :${ports.pipeline}/metrics, :${ports.trainer}/metrics; ` +
-      `models at http://127.0.0.1:${ports.trainer}/v1/models`,
+      `models at http://127.0.0.1:${ports.trainer}/v1/models; ` +
+      `scores on ${scoresTopic} and POST http://127.0.0.1:${ports.scorer}/v1/score (token ${scorerToken})`,
   );
+  let lastScored = { count: 0, at: Date.now() };
 
   const pool = createPool({
     databaseUrl: options.databaseUrl,
@@ -186,6 +239,14 @@ async function runDemo(options: DemoOptions): Promise<void> {
           ` · features ${fmt(progress.features)} · examples ${fmt(progress.examples)}` +
           ` · batches ingest/pipeline/trainer ${progress.ingestBatches}/${progress.pipelineBatches}/${progress.trainerBatches}`,
       );
+      const scoring = await readScoring(ports.scorer, scorerToken);
+      const now = Date.now();
+      const rate = ((scoring.scored - lastScored.count) * 1000) / Math.max(1, now - lastScored.at);
+      lastScored = { count: scoring.scored, at: now };
+      console.log(
+        `        scored ${fmt(scoring.scored)} (${fmt(Math.round(rate))}/s) by v${scoring.serving ?? '–'}` +
+          ` · live AP ${scoring.live.length === 0 ? '– (labels maturing)' : scoring.live.join(' ')}`,
+      );
       const versions = (await listModelVersions(pool, 'fraud', 1_000)).reverse();
       for (const version of versions) {
         if (seen.has(version.versionId)) continue;
@@ -196,9 +257,11 @@ async function runDemo(options: DemoOptions): Promise<void> {
         streamDone &&
         progress.transactions + progress.labels >= produced &&
         progress.pipelineBatches === progress.ingestBatches &&
-        progress.trainerBatches === progress.pipelineBatches;
+        progress.trainerBatches === progress.pipelineBatches &&
+        (scoring.serving === null || scoring.scored >= progress.transactions);
       idleRounds =
         caughtUp && JSON.stringify(progress) === JSON.stringify(last) ? idleRounds + 1 : 0;
+      // Scores keep maturing after the last batch; the demo does not wait for that.
       last = progress;
       if (idleRounds >= 1) {
         console.log('the feed is done and every batch has been through pipeline and trainer');
@@ -213,6 +276,10 @@ async function runDemo(options: DemoOptions): Promise<void> {
   } finally {
     await feeding.catch((error: unknown) => console.error('feed failed:', error));
     await producer.disconnect();
+    const final = await readScoring(ports.scorer, scorerToken);
+    lastScored = { count: final.scored, at: Date.now() };
+    if (final.live.length > 0)
+      console.log(`live quality of the scores served: AP ${final.live.join(' ')}`);
     const versions = await listModelVersions(pool, 'fraud', 1_000).catch(() => []);
     const champion = versions.find((version) => version.status === 'champion');
     await pool.end();
@@ -221,7 +288,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
     console.log(`services exited with ${codes.join(', ')}`);
     console.log(
       `summary: ${fmt(produced)} events fed; ${versions.length} model versions, ` +
-        `champion v${champion?.version ?? '–'} (holdout AP ${pct(champion?.metrics.averagePrecision)}, AUC ${pct(champion?.metrics.auc)})`,
+        `champion v${champion?.version ?? '–'} (holdout AP ${pct(champion?.metrics.averagePrecision)}, AUC ${pct(champion?.metrics.auc)}); ` +
+        `${fmt(lastScored.count)} transactions scored`,
     );
     if (codes.some((code) => code !== 0)) process.exitCode = 1;
   }
@@ -229,7 +297,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
 
 const program = new Command('demo')
   .description(
-    'Runs the whole loop live: simulated card traffic → ingest → pipeline → trainer, printing progress and each model version.',
+    'Runs the whole loop live: simulated card traffic → ingest → pipeline → trainer → scorer, printing progress, each model version, the scored rate and the live AP per version.',
   )
   .addOption(
     new Option('--customers <n>', 'simulated customers').default(1_000).argParser(parseCount),

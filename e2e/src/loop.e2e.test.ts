@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { decodeEvent, ModelPublishedV1 } from '@streamtrain/contracts';
+import { decodeEvent, FraudScoreV1, ModelPublishedV1 } from '@streamtrain/contracts';
 import { drainQueue, topologyOf } from '@streamtrain/amqp';
 import {
   createTestSchema,
   createTestTopics,
   freePort,
+  readMessages,
   removeTestExchange,
   testServers,
   uniqueExchange,
@@ -65,7 +66,7 @@ describe('the continuous-training loop, each service its own process', () => {
 
   beforeAll(async () => {
     schema = createTestSchema();
-    topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.dlq']);
+    topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.dlq', 'tx.scores']);
     exchange = uniqueExchange();
     const servers = testServers();
     services = await startStack({
@@ -90,8 +91,20 @@ describe('the continuous-training loop, each service its own process', () => {
           TRAINER_GATE_MIN_POSITIVES: '1',
           TRAINER_MIN_EXAMPLES: '500',
         },
+        scorer: {
+          SCORER_API_TOKEN: 'e2e-token-0123456789',
+          SCORER_TOPICS: topics.names['tx.web'] as string,
+          SCORER_LABELS_TOPIC: topics.names['tx.labels'] as string,
+          SCORER_SCORES_TOPIC: topics.names['tx.scores'] as string,
+          SCORER_GROUP_ID: uniqueName('e2e-scorer'),
+        },
       },
-      ports: { ingest: await freePort(), pipeline: await freePort(), trainer: await freePort() },
+      ports: {
+        ingest: await freePort(),
+        pipeline: await freePort(),
+        trainer: await freePort(),
+        scorer: await freePort(),
+      },
       logDir: path.join(REPO_ROOT, '.local', 'e2e', schema.schema),
     });
   });
@@ -102,7 +115,7 @@ describe('the continuous-training loop, each service its own process', () => {
     await removeTestExchange(exchange);
     await schema.drop();
     // Every service stopped cleanly on SIGTERM.
-    expect(codes).toEqual([0, 0, 0]);
+    expect(codes).toEqual([0, 0, 0, 0]);
   });
 
   const count = async (sql: string): Promise<number> =>
@@ -167,5 +180,31 @@ describe('the continuous-training loop, each service its own process', () => {
       [announced],
     );
     expect(['champion', 'retired']).toContain(status.rows[0]?.status);
+  });
+
+  it('when the trainer has promoted a champion, then every transaction gets a score on the scores topic from a promoted version', async () => {
+    const messages = await readMessages(
+      topics.kafka,
+      topics.names['tx.scores'] as string,
+      N,
+      120_000,
+    );
+    const scores = messages.map((message) =>
+      FraudScoreV1.parse(JSON.parse(message.value?.toString() ?? '')),
+    );
+    expect(new Set(scores.map((score) => score.transactionId)).size).toBe(N);
+    const promoted = new Set(
+      (
+        await schema.pool.query<{ version_id: string }>(
+          `SELECT version_id FROM model_versions WHERE status IN ('champion', 'retired')`,
+        )
+      ).rows.map((row) => row.version_id),
+    );
+    for (const score of scores) {
+      expect(promoted.has(score.modelVersionId)).toBe(true);
+      expect(score.exceeded).toBe(score.score >= score.threshold);
+    }
+    // The partition key of a score is the transaction's own (the customer id).
+    expect(messages.every((message) => message.key?.toString().startsWith('c'))).toBe(true);
   });
 });

@@ -5,9 +5,21 @@ import path from 'node:path';
 import { waitFor } from '@streamtrain/testkit';
 
 /** The services of the loop, in start order. */
-export const SERVICES = ['ingest', 'pipeline', 'trainer'] as const;
+export const SERVICES = ['ingest', 'pipeline', 'trainer', 'scorer'] as const;
 /** One of the services (the orchestrator runs beside the loop, when a test starts it). */
 export type ServiceName = (typeof SERVICES)[number] | 'orchestrator';
+
+/**
+ * What says a service has started. The scorer is ready only once a champion exists, which takes
+ * the loop running, so its start is judged by `/healthz` (it listens once its start is done).
+ */
+const STARTED_PATH: Record<ServiceName, string> = {
+  ingest: '/readyz',
+  pipeline: '/readyz',
+  trainer: '/readyz',
+  scorer: '/healthz',
+  orchestrator: '/readyz',
+};
 
 /** Repository root, from `e2e/src` or `e2e/dist`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -29,7 +41,7 @@ export interface StackOptions {
   /** Extra environment per service. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** HTTP ports; each service gets its own. */
-  ports: Record<(typeof SERVICES)[number], number> & { orchestrator?: number };
+  ports: Partial<Record<ServiceName, number>>;
   /** Folder for each service's log file. */
   logDir: string;
   /** Longest wait for `/readyz`. @default 60000 */
@@ -41,7 +53,8 @@ export function startService(name: ServiceName, options: StackOptions): RunningS
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const port = options.ports[name] ?? 0;
+  const port = options.ports[name];
+  if (port === undefined) throw new Error(`no HTTP port given for ${name}`);
   const child = spawn(
     process.execPath,
     [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')],
@@ -64,8 +77,15 @@ export function startService(name: ServiceName, options: StackOptions): RunningS
   return { name, process: child, port, logFile, exited };
 }
 
-/** Waits until a service answers `/readyz` with 200, or fails if it exits first. */
-export async function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until a service answers `path` (its start probe unless given) with 200, or fails if it
+ * exits first.
+ */
+export async function waitUntilReady(
+  service: RunningService,
+  timeoutMs = 60_000,
+  path = STARTED_PATH[service.name],
+): Promise<void> {
   let exitCode: number | null | undefined;
   void service.exited.then((code) => {
     exitCode = code;
@@ -74,7 +94,7 @@ export async function waitUntilReady(service: RunningService, timeoutMs = 60_000
     async () => {
       if (exitCode !== undefined)
         throw new Error(`${service.name} exited with ${exitCode}; see ${service.logFile}`);
-      const response = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      const response = await fetch(`http://127.0.0.1:${service.port}${path}`);
       return response.status;
     },
     (status) => status === 200,
@@ -82,9 +102,12 @@ export async function waitUntilReady(service: RunningService, timeoutMs = 60_000
   );
 }
 
-/** Starts every service and waits until all are ready. */
-export async function startStack(options: StackOptions): Promise<RunningService[]> {
-  const services = SERVICES.map((name) => startService(name, options));
+/** Starts every service (or those named) and waits until all have started. */
+export async function startStack(
+  options: StackOptions,
+  names: readonly ServiceName[] = SERVICES,
+): Promise<RunningService[]> {
+  const services = names.map((name) => startService(name, options));
   try {
     await Promise.all(services.map((service) => waitUntilReady(service, options.readyTimeoutMs)));
   } catch (error) {

@@ -7,15 +7,17 @@ import { MemorySampler } from './proc-memory';
 import { parsePrometheusText } from './prometheus-text';
 import type { PromSample } from './prometheus-text';
 
-/** The services, each run as `node services/<name>/dist/main.js` exactly as in production. */
+/** The services of the training loop, each run as `node services/<name>/dist/main.js` exactly as in production. */
 export type ServiceName = 'ingest' | 'pipeline' | 'trainer';
+/** Every service the benchmarks can run as a process. */
+export type ProcessName = ServiceName | 'scorer';
 
 /** Repository root, from `bench/dist/harness`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Options of {@link startServiceProcess}. */
 export interface ServiceProcessOptions {
-  readonly name: ServiceName;
+  readonly name: ProcessName;
   /** The service's environment (nothing else of the bench's environment is passed on but PATH). */
   readonly env: Readonly<Record<string, string>>;
   readonly port: number;
@@ -29,7 +31,7 @@ export interface ServiceProcessOptions {
 
 /** A service running as its own process. */
 export interface ServiceProcess {
-  readonly name: ServiceName;
+  readonly name: ProcessName;
   readonly pid: number;
   readonly port: number;
   readonly logFile: string;

@@ -11,7 +11,6 @@ import {
   parseBackend,
   parseCount,
   parseMicroBatch,
-  parseOptimizerState,
   parsePositive,
   resolveTestPeriod,
 } from './options';
@@ -21,7 +20,7 @@ import { QUALITY_DOC_TEMPLATE } from './quality-doc-template';
 import { runReplay } from './replay';
 import type { MicroBatch, ReplayProgress } from './replay';
 import { formatTable } from './report';
-import type { QualityReport } from './report';
+import type { PeerEvaluation, QualityReport } from './report';
 import { dateOfSimDay } from './sim-time';
 import { renderRollingApSvg } from './svg-plot';
 
@@ -39,8 +38,10 @@ interface CliOptions {
   epochs: number;
   positiveWeight: number;
   rollingDays: number;
-  optimizerState: 'reset' | 'keep';
   minTrainExamples: number;
+  peerWindowDays: number;
+  frozenDay: number;
+  peerEpochs: number;
 }
 
 function roundTimings<T extends object>(timings: T): T {
@@ -58,6 +59,8 @@ function formatProgress(progress: ReplayProgress, rollingDays: number): string {
     `day ${progress.simDay}/${progress.simDays} · ${n(progress.transactions)} tx · ` +
     `${n(progress.eventsPerSecond)} events/s · ${champion} ` +
     `(${n(progress.versions)} versions, ${n(progress.promotions)} promotions) · ` +
+    `peers: frozen ${progress.frozenTrained ? 'trained' : 'not yet'}, ` +
+    `${n(progress.weeklyRetrains)} weekly retrains · ` +
     `${rollingDays}-day AP ${progress.rollingAp === null ? 'n/a' : progress.rollingAp.toFixed(3)} · ` +
     `${(progress.elapsedMs / 1000).toFixed(0)} s`
   );
@@ -65,6 +68,14 @@ function formatProgress(progress: ReplayProgress, rollingDays: number): string {
 
 async function run(options: CliOptions, argv: readonly string[]): Promise<void> {
   const testPeriod = resolveTestPeriod(options.days, options.testWeeks, options.testStartDay);
+  const weeklyFirstDay = LIVE_DEFAULTS.maturityDays + options.peerWindowDays;
+  if (Math.max(options.frozenDay, weeklyFirstDay) > testPeriod.startDay) {
+    throw new InvalidArgumentError(
+      `the batch peers start on day ${options.frozenDay} (frozen) and day ${weeklyFirstDay} ` +
+        `(weekly), after the first test day ${testPeriod.startDay}: lower --frozen-day or ` +
+        '--peer-window-days, or test later',
+    );
+  }
   const loaded = await loadBackend({
     preferred: options.backend,
     logger: {
@@ -92,15 +103,18 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       },
       microBatch: options.microBatch,
       maturityDays: LIVE_DEFAULTS.maturityDays,
-      correctionDays: 7,
       epochs: options.epochs,
       batchSize: LIVE_DEFAULTS.batchSize,
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
       minTrainExamples: options.minTrainExamples,
-      optimizerState: options.optimizerState,
       gate: LIVE_DEFAULTS.gate,
+      peers: {
+        windowDays: options.peerWindowDays,
+        frozenDay: options.frozenDay,
+        epochs: options.peerEpochs,
+      },
       rollingDays: options.rollingDays,
     },
     (progress) => console.error(formatProgress(progress, options.rollingDays)),
@@ -110,6 +124,12 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
   const evaluation = evaluateTestPeriod(replay.log, testPeriod, 'labelled', replay.knownCards);
   const handbookRule = evaluateTestPeriod(replay.log, testPeriod, 'handbook', replay.knownCards);
   const noExclusion = evaluateTestPeriod(replay.log, testPeriod, 'none', replay.knownCards);
+  const peer = (run: typeof replay.frozen): PeerEvaluation => ({
+    retrains: run.retrains,
+    firstDay: run.firstDay,
+    labelled: evaluateTestPeriod(run.log, testPeriod, 'labelled', replay.knownCards),
+    handbookRule: evaluateTestPeriod(run.log, testPeriod, 'handbook', replay.knownCards),
+  });
   const promotionsPerDay = new Array<number>(replay.days).fill(0);
   for (const promotion of replay.promotions) {
     const day = Math.min(replay.days - 1, Math.floor(promotion.day));
@@ -123,7 +143,15 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       promotions: promotionsPerDay[point.day] ?? 0,
     }),
   );
-  const { log: _log, knownCards: _known, promotions, startMs: _start, ...counts } = replay;
+  const {
+    log: _log,
+    knownCards: _known,
+    promotions,
+    startMs: _start,
+    frozen: _frozen,
+    weekly: _weekly,
+    ...counts
+  } = replay;
   const replayCounts = { ...counts, timings: roundTimings(counts.timings) };
   const report: QualityReport = {
     generatedAt: new Date().toISOString(),
@@ -143,15 +171,16 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       startDate: dateOfSimDay(0, replay.startMs),
       microBatch: options.microBatch,
       maturityDays: LIVE_DEFAULTS.maturityDays,
-      labelCorrectionDays: 7,
       epochs: options.epochs,
       batchSize: LIVE_DEFAULTS.batchSize,
       positiveWeight: options.positiveWeight,
       modelSeed: LIVE_DEFAULTS.modelSeed,
-      optimizerState: options.optimizerState,
       minTrainExamples: options.minTrainExamples,
+      peerWindowDays: options.peerWindowDays,
+      frozenDay: options.frozenDay,
+      peerEpochs: options.peerEpochs,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
-      holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0',
+      holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0 (libs/training isHoldout)',
       gate: LIVE_DEFAULTS.gate,
       rollingDays: options.rollingDays,
       knownCardRule: 'labelled',
@@ -173,6 +202,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       promotions: promotions.length,
       evaluation,
       variants: { handbookRule, noExclusion },
+      peers: { frozen: peer(replay.frozen), weekly: peer(replay.weekly) },
       replay: replayCounts,
     },
     handbook: HANDBOOK_FIGURES,
@@ -258,18 +288,24 @@ const program = new Command('quality')
     LIVE_DEFAULTS.positiveWeight,
   )
   .option(
-    '--optimizer-state <mode>',
-    "'reset': warm-start each step from the latest artifact, Adam restarting, as the " +
-      "trainer does; 'keep': keep the latest model and its Adam state in memory",
-    parseOptimizerState,
-    'reset',
-  )
-  .option(
     '--min-train-examples <n>',
     'training examples a step waits for (the trainer: 2000; 1 trains on every micro-batch)',
     parseCount,
     LIVE_DEFAULTS.minTrainExamples,
   )
+  .option(
+    '--peer-window-days <n>',
+    'days of matured examples each weekly retrain of the batch peer learns from',
+    parseCount,
+    14,
+  )
+  .option(
+    '--frozen-day <n>',
+    'simulated day on which the frozen peer is trained (on every matured example before it)',
+    parseCount,
+    35,
+  )
+  .option('--peer-epochs <n>', 'passes over the window of a batch-peer retrain', parseCount, 5)
   .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
 

@@ -81,11 +81,3 @@ export function resolveTestPeriod(
   }
   return { startDay: start, weeks: testWeeks };
 }
-
-/** Parses `--optimizer-state`. */
-export function parseOptimizerState(value: string): 'reset' | 'keep' {
-  if (value !== 'reset' && value !== 'keep') {
-    throw new InvalidArgumentError("expected 'reset' or 'keep'");
-  }
-  return value;
-}

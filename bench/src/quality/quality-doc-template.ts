@@ -22,28 +22,42 @@ and fraud labels reported 1 to 7 days (uniform) after their transaction. It is t
 generative process, not its random draws: the dataset is alike, not identical.
 
 **Replay.** \`bench/src/quality\` replays the simulator's events in event-time order, in
-micro-batches (one hour of event time by default), in one process, with no servers, calling the
-same library code as the services. For each micro-batch:
+micro-batches (one hour of event time by default), in one process, with no servers, driving the
+product's own code with the in-memory stores (\`InMemoryPipelineStore\` from \`@streamtrain/pipeline\`,
+\`InMemoryTrainerStore\` from \`@streamtrain/training\`), which implement the same \`PipelineStore\` and
+\`TrainerStore\` ports as the warehouse; \`services/trainer/test/stores-agree.test.ts\` checks that a
+replay through both gives the same examples, holdout and versions. For each micro-batch:
 
-1. _Score_ (the scorer): features of the batch's transactions are computed point in time by
-   \`computeFeatures\` (the 15 baseline features of the handbook) from an in-memory history of the
-   last 37 days and the fraud labels reported so far, and the current champion scores them. The
-   score, the customer and the ground truth are recorded. Transactions that arrive before the
+1. _Land_ (ingest): the batch's transactions and labels land in the in-memory warehouse.
+2. _Pipeline pass_ (\`runPipelinePass\`, the pipeline's domain): point-in-time features of the
+   batch's transactions (\`computeFeatures\`, the 15 baseline features of the handbook), the
+   watermark advanced (\`advanceWatermark\`), and the examples whose label is now known matured by
+   the pipeline's maturity rule (\`matureCandidates\`): a fraud example once its fraud label is
+   reported by the watermark; a genuine one 7 days after its transaction with no fraud label; a
+   late fraud label corrects a genuine example. One \`features.ready\` per batch, with the watermark.
+3. _Score_ (the scorer): the champion of the moment scores the batch's transactions on those
+   features, and so do the two batch peers' current models. Transactions that arrive before the
    first champion exists are not scored.
-2. _Store features and mature examples_ (the pipeline): the event-time watermark advances to the
-   batch's latest event, and examples mature as \`matureExamples\` does: a transaction whose fraud
-   label has been reported by the watermark becomes a fraud example at once; one whose event time
-   is at least 7 days behind the watermark with no fraud label becomes a genuine example; a fraud
-   label arriving after that corrects the example to fraud (kept for 7 more days in the replay;
-   with the default 1–7 day label delay it never happens).
-3. _Train and gate_ (the trainer): one example in five is held out by a hash of its transaction
-   id; the others wait, as the trainer's pending batches do, until at least 2,000 are pending
-   (\`TRAINER_MIN_EXAMPLES\`). Then the latest version is warm-started from its artifact (so Adam
-   restarts, as in the trainer) and trained on all of them (2 epochs, batch size 256, fraud
-   weight 10, seed 42: the trainer's defaults); the candidate and the champion are measured on the
-   20,000 most recent holdout examples and \`gateCandidate\` decides (a first champion needs 200
-   holdout examples and 5 frauds; after that the candidate's AP may be at most 0.01 below the
-   champion's).
+4. _Train and gate_ (\`ContinuousTrainer\`, \`@streamtrain/training\`): the trainer accepts each
+   \`features.ready\` batch (its holdout members, one example in five by 32-bit FNV-1a of the
+   transaction id, recorded as they arrive; its training examples counted), and once 2,000 are
+   pending (\`TRAINER_MIN_EXAMPLES\`) the latest version is warm-started from its artifact (Adam
+   restarts, as in the trainer) and trained on them (2 epochs, batch size 256, fraud weight 10,
+   seed 42: the trainer's defaults); the candidate and the champion are measured on the 20,000
+   most recent holdout examples and \`gateCandidate\` decides (a first champion needs 200 holdout
+   examples and 5 frauds; after that the candidate's AP may be at most 0.01 below the champion's).
+
+**Batch peers, in the same run** (\`retrainOnWindow\`, \`@streamtrain/training\`, the orchestrated
+path's policy; same network, features and examples, every retrain deployed):
+
+- _frozen_: trained once from scratch, on day 35 (\`--frozen-day\`), on every matured training
+  example before it, and never again;
+- _weekly_: retrained from scratch every 7 days on the 14 days (\`--peer-window-days\`) of matured
+  training examples ending at the maturity horizon (7 days before the retrain), as the handbook's
+  folds end a delay period before their test week.
+
+Both train 5 epochs (\`--peer-epochs\`): a fresh model on a window needs more passes than a warm
+start on 2,000 new examples.
 
 **Test weeks.** The handbook's own: four weeks starting 2018-08-08 (simulated days 129–156). In
 the handbook each week is a fold: a model trained on the week that ends 7 days before it (its
@@ -77,7 +91,7 @@ precision of the last 7 days' transactions, leaving out cards with a fraud label
 
 \`\`\`sh
 npm run build
-node bench/dist/quality/main.js                 # the handbook's full simulation, about 6 minutes on 2 cores
+node bench/dist/quality/main.js                 # the handbook's full simulation, under 10 minutes on 2 cores, progress on stderr
 node bench/dist/quality/main.js --days 70 --out-dir /tmp/quality   # a quicker look: the last 4 weeks are the test
 \`\`\`
 
@@ -85,8 +99,8 @@ Options: \`--customers\`, \`--terminals\`, \`--days\`, \`--seed\` (the simulatio
 (\`1h\`, \`30m\`, or a number of events); \`--backend auto|wasm|cpu\`; \`--out-dir\` (default
 \`docs\`: writes \`QUALITY.md\`, \`quality-rolling-ap.svg\` and \`results/quality.json\`);
 \`--test-start-day\`, \`--test-weeks\`; \`--epochs\`, \`--positive-weight\`,
-\`--min-train-examples\` (1 trains on every micro-batch), \`--optimizer-state\` (\`reset\`, as the
-trainer, or \`keep\`: the latest model keeps its Adam state between steps); \`--rolling-days\`. Progress goes to stderr; the table to stdout.
+\`--min-train-examples\` (1 trains on every micro-batch); \`--frozen-day\`, \`--peer-window-days\`,
+\`--peer-epochs\` (the batch peers); \`--rolling-days\`. Progress goes to stderr; the table to stdout.
 A re-run rewrites only the part of this page between the \`quality:results\` markers.
 
 ## Where this differs from the handbook's protocol
@@ -106,8 +120,9 @@ A re-run rewrites only the part of this page between the \`quality:results\` mar
   values are the same.
 - **Model.** A 15-32-16-1 ReLU network with Adam (learning rate 0.001), a class weight of 10 and
   running standardisation; the handbook's feed-forward network was tuned by grid search.
-- **Holdout membership.** The warehouse holds out \`abs(hashtext(id)) % 5 = 0\` (PostgreSQL's
-  \`hashtext\`); the replay uses 32-bit FNV-1a of the id modulo 5: the same share, other members.
+- **Holdout membership** is one rule (\`isHoldout\` in \`@streamtrain/training\`: 32-bit FNV-1a of
+  the id modulo 5), decided by the trainer as it accepts a batch: the warehouse and the replay pick
+  the same members.
 - **Dataset.** Same generative process, different random draws (and scenario 3 marks each of a
   compromised customer's transactions as fraud with probability 1/3 rather than exactly a third of
   them); the fraud rate is reported above.

@@ -57,13 +57,17 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
       `${n(replay.labels)} fraud labels, ${n(replay.batches)} micro-batches of ` +
       `${microBatchText(config.microBatch)}; ${n(replay.examples.total)} examples matured ` +
       `(${n(replay.examples.positives)} fraud, ${n(replay.examples.holdout)} held out, ` +
-      `${n(replay.examples.corrected)} corrected by a late label, ${n(replay.labelsTooLate)} labels ` +
-      `too late to correct); ${n(results.versions)} versions trained, ${n(results.promotions)} ` +
+      `${n(replay.examples.corrected)} corrected by a late label); ${n(results.versions)} ` +
+      `versions trained, ${n(results.promotions)} ` +
       `promoted (kept out: ${rejections || 'none'}), each step on at least ` +
       `${n(Number(config.minTrainExamples))} examples; ${n(replay.batchesWithoutExamples)} ` +
       `micro-batches matured no example; ${n(replay.unscored)} ` +
-      'transactions arrived before the first champion. Optimizer state across batches: ' +
-      `\`${String(config.optimizerState)}\`. Wall time by step: ${timings}.`,
+      'transactions arrived before the first champion. Batch peers (`retrainOnWindow`, ' +
+      `${String(config.peerEpochs)} epochs, every retrain deployed): frozen trained once on day ` +
+      `${String(results.peers.frozen.firstDay)} on every matured example before it; weekly ` +
+      `retrained ${n(results.peers.weekly.retrains)} times, each on the ` +
+      `${String(config.peerWindowDays)} days of examples ending at the maturity horizon. ` +
+      `Wall time by step: ${timings}.`,
     END,
   ].join('\n');
 }

@@ -1,21 +1,27 @@
-import { computeFeatures, featureNames, historyRange, toFeatureInput } from '@streamtrain/features';
-import type { FeatureInput, FeatureVector, KnownLabel } from '@streamtrain/features';
-import { averagePrecision, rocAuc } from '@streamtrain/metrics';
+import {
+  FEATURE_SET_VERSION,
+  featureNames,
+  historyRange,
+  toFeatureInput,
+} from '@streamtrain/features';
+import type { FeatureInput, KnownLabel } from '@streamtrain/features';
+import { averagePrecision } from '@streamtrain/metrics';
 import { FraudModel, gateCandidate } from '@streamtrain/model';
-import type { GatePolicy, ModelArtifact, ModelMetrics } from '@streamtrain/model';
+import type { GatePolicy } from '@streamtrain/model';
+import { InMemoryPipelineStore, runPipelinePass } from '@streamtrain/pipeline';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
-import type {
-  LabelEvent,
-  SimulatedEvent,
-  SimulatorOptions,
-  TransactionEvent,
-} from '@streamtrain/simulator';
+import type { SimulatedEvent, SimulatorOptions } from '@streamtrain/simulator';
+import {
+  ContinuousTrainer,
+  InMemoryTrainerStore,
+  isHoldout,
+  metricsGate,
+  promoteEveryVersion,
+  retrainOnWindow,
+} from '@streamtrain/training';
+import type { FitOptions, ModelFactory, ReadyBatch, TrainableModel } from '@streamtrain/training';
 import { FOLD_LOOKBACK_DAYS, hasValueIn } from './evaluation';
 import type { KnownCardEvidence } from './evaluation';
-import { ExampleStore, HoldoutWindow, compareExamples } from './example-store';
-import type { HoldoutEntry, StoredTransaction } from './example-store';
-import { isHoldout } from './holdout';
-import { RollingHistory } from './rolling-history';
 import { ScoredLog } from './scored-log';
 import { DAY_MS, simDayOf } from './sim-time';
 
@@ -24,6 +30,16 @@ export type MicroBatch =
   | { readonly kind: 'time'; readonly ms: number }
   | { readonly kind: 'events'; readonly count: number };
 
+/** The in-run batch peers, trained from scratch through `retrainOnWindow`. */
+export interface PeerConfig {
+  /** Days of matured examples each weekly retrain learns from (ending `maturityDays` before it). */
+  readonly windowDays: number;
+  /** The simulated day on which the frozen model is trained, on every matured example before it. */
+  readonly frozenDay: number;
+  /** Passes over the window's examples. */
+  readonly epochs: number;
+}
+
 /** What a replay simulates and how it trains; the defaults live in `options.ts`. */
 export interface ReplayConfig {
   /** The simulation (seed, population, days); the rest takes the simulator's defaults. */
@@ -31,28 +47,18 @@ export interface ReplayConfig {
   readonly microBatch: MicroBatch;
   /** The pipeline's maturity window (`PIPELINE_MATURITY_DAYS`). */
   readonly maturityDays: number;
-  /** How long a genuine example stays correctable by a late fraud label (replay only). */
-  readonly correctionDays: number;
   /** The trainer's `TRAINER_EPOCHS`, `TRAINER_BATCH_SIZE`, `TRAINER_POSITIVE_WEIGHT`, `TRAINER_SEED`. */
   readonly epochs: number;
   readonly batchSize: number;
   readonly positiveWeight: number;
   readonly modelSeed: number;
-  /**
-   * `reset`: each batch warm-starts from the latest version's artifact, so Adam's moments start
-   * over, as the trainer does; `keep`: the latest version stays in memory with its optimizer.
-   */
-  readonly optimizerState: 'reset' | 'keep';
-  /**
-   * The trainer's `TRAINER_MIN_EXAMPLES`: batches' training examples wait until at least this many
-   * are pending, then one step trains on all of them. (The trainer's wall-clock
-   * `TRAINER_MAX_WAIT_MS` has no event-time counterpart and is not replayed.)
-   */
+  /** The trainer's `TRAINER_MIN_EXAMPLES`. */
   readonly minTrainExamples: number;
   /** The trainer's `TRAINER_HOLDOUT_SIZE`. */
   readonly holdoutSize: number;
   /** The trainer's gate policy. */
   readonly gate: GatePolicy;
+  readonly peers: PeerConfig;
   /** Days of the rolling AP in progress lines. */
   readonly rollingDays: number;
 }
@@ -69,6 +75,8 @@ export interface ReplayProgress {
   readonly championVersion: number | null;
   readonly versions: number;
   readonly promotions: number;
+  readonly weeklyRetrains: number;
+  readonly frozenTrained: boolean;
   /** AP of the last `rollingDays` days of scored transactions (recently labelled cards left out). */
   readonly rollingAp: number | null;
   readonly elapsedMs: number;
@@ -86,16 +94,24 @@ export interface Promotion {
 /** Where the replay's wall time went, in seconds. */
 export interface ReplayTimings {
   readonly simulation: number;
-  readonly features: number;
+  readonly pipeline: number;
   readonly scoring: number;
   readonly training: number;
-  readonly gate: number;
-  readonly artifacts: number;
+  readonly peers: number;
+}
+
+/** The scores of a batch peer over the same transactions. */
+export interface PeerRun {
+  readonly log: ScoredLog;
+  readonly retrains: number;
+  readonly firstDay: number | null;
 }
 
 /** Everything a replay observed. */
 export interface ReplayResult {
   readonly log: ScoredLog;
+  readonly frozen: PeerRun;
+  readonly weekly: PeerRun;
   /** Ground truth and label reports per customer, to tell which cards were known compromised. */
   readonly knownCards: KnownCardEvidence;
   readonly startMs: number;
@@ -121,35 +137,10 @@ export interface ReplayResult {
   readonly pendingAtEnd: number;
   /** Candidates kept out, by the first words of the gate's reason. */
   readonly rejections: Readonly<Record<string, number>>;
-  readonly labelsTooLate: number;
   readonly timings: ReplayTimings;
 }
 
 const PROGRESS_INTERVAL_MS = 5000;
-
-interface Champion {
-  readonly model: FraudModel;
-  readonly version: number;
-}
-
-function flatten(
-  rows: readonly (ArrayLike<number> & Iterable<number>)[],
-  width: number,
-): Float32Array {
-  const flat = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => flat.set(row, i * width));
-  return flat;
-}
-
-/** What `FraudModel.evaluate` returns, from scores already computed. */
-function metricsOf(scores: Float32Array, labels: readonly number[]): ModelMetrics {
-  return {
-    auc: rocAuc(scores, labels),
-    averagePrecision: averagePrecision(scores, labels),
-    examples: labels.length,
-    positives: labels.reduce((sum, label) => sum + label, 0),
-  };
-}
 
 /** The gist of a gate's reason to keep the champion, so rejections can be counted by kind. */
 function rejectionKind(reason: string): string {
@@ -160,21 +151,60 @@ function rejectionKind(reason: string): string {
   return reason.replace(/\d+(\.\d+)?/g, 'N');
 }
 
+function fraudModels(seed: number): ModelFactory {
+  const names = featureNames();
+  return {
+    create: () => FraudModel.create(names, { seed }),
+    fromArtifact: (artifact) => FraudModel.fromArtifact(artifact),
+  };
+}
+
+/** One serving model of a registry in the replay, reloaded when its champion changes. */
+class Serving {
+  private model: TrainableModel | null = null;
+  private versionId: string | null = null;
+  version: number | null = null;
+
+  constructor(
+    private readonly store: InMemoryTrainerStore,
+    private readonly models: ModelFactory,
+  ) {}
+
+  get ready(): boolean {
+    return this.model !== null;
+  }
+
+  async refresh(): Promise<void> {
+    const champion = await this.store.readAlias('champion');
+    if (champion === null || champion.versionId === this.versionId) return;
+    this.model?.dispose();
+    this.model = await this.models.fromArtifact(champion.artifact);
+    this.versionId = champion.versionId;
+    this.version = champion.version;
+  }
+
+  predict(x: Float32Array): Float32Array | null {
+    return this.model === null ? null : this.model.predict(x);
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+  }
+}
+
 /**
- * Replays a simulation through the live system's logic, in-process: the events in event-time
- * order, cut into micro-batches, and for each batch what the scorer, the pipeline and the trainer
- * do with the same library code:
+ * Replays a simulation through the product's own code, in-process, with the in-memory stores:
+ * the events in event-time order, cut into micro-batches, and for each batch
  *
- * 1. the champion of the moment scores the batch's transactions, on features computed point in
- *    time by `computeFeatures` from the rolling history and the labels reported so far;
- * 2. their features are stored;
- * 3. the watermark advances to the batch's latest event time and examples mature as
- *    `matureExamples` matures them;
- * 4. once the pending training examples reach `minTrainExamples`, the latest version is
- *    warm-started (with its optimizer state, or from its artifact so that
- *    Adam restarts as in the trainer: `optimizerState`), trained on the batch's non-holdout
- *    examples, measured with the champion on the most recent holdout examples, and promoted if
- *    `gateCandidate` says so.
+ * 1. ingest: the batch lands in the in-memory warehouse;
+ * 2. the pipeline: `runPipelinePass` computes point-in-time features, advances the watermark and
+ *    matures examples, announcing `features.ready`;
+ * 3. the scorer: the champion of the moment scores the batch's transactions on those features
+ *    (and so do the batch peers' current models);
+ * 4. the trainer: `ContinuousTrainer` accepts each announced batch and takes a step when due.
+ *
+ * The batch peers go through `retrainOnWindow`: the frozen model once on `frozenDay`, the weekly
+ * model every 7 days from the first day its window is complete.
  */
 export async function runReplay(
   config: ReplayConfig,
@@ -184,40 +214,60 @@ export async function runReplay(
   const { startMs } = simulation;
   const days = simulation.config.days;
   const endMs = startMs + days * DAY_MS;
-  const names = featureNames();
-  const width = names.length;
+  const width = featureNames().length;
   const maturityMs = config.maturityDays * DAY_MS;
+  const models = fraudModels(config.modelSeed);
+  const fit: FitOptions = {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    positiveWeight: config.positiveWeight,
+    shuffleSeed: config.modelSeed,
+  };
 
-  const history = new RollingHistory();
-  const store = new ExampleStore({ maturityMs, correctionMs: config.correctionDays * DAY_MS });
-  const holdout = new HoldoutWindow(config.holdoutSize);
+  const warehouse = new InMemoryPipelineStore();
+  const registry = new InMemoryTrainerStore('fraud', warehouse);
+  const frozenRegistry = new InMemoryTrainerStore('frozen-peer', warehouse);
+  const weeklyRegistry = new InMemoryTrainerStore('weekly-peer', warehouse);
+  const trainer = new ContinuousTrainer(registry, models, {
+    featureSetVersion: FEATURE_SET_VERSION,
+    backend: 'replay',
+    fit,
+    holdoutSize: config.holdoutSize,
+    minExamples: config.minTrainExamples,
+    gate: metricsGate((candidate, champion) => gateCandidate(candidate, champion, config.gate)),
+  });
+  const peerPolicy = {
+    featureSetVersion: FEATURE_SET_VERSION,
+    backend: 'replay',
+    fit: { ...fit, epochs: config.peers.epochs },
+    holdoutSize: config.holdoutSize,
+    gate: promoteEveryVersion,
+  };
+  const champion = new Serving(registry, models);
+  const frozen = new Serving(frozenRegistry, models);
+  const weekly = new Serving(weeklyRegistry, models);
+
   const log = new ScoredLog();
+  const frozenLog = new ScoredLog();
+  const weeklyLog = new ScoredLog();
   const fraudDays = new Map<number, number[]>();
   const reportDays = new Map<number, number[]>();
   const promotions: Promotion[] = [];
   const rejections: Record<string, number> = {};
-  const timings = { simulation: 0, features: 0, scoring: 0, training: 0, gate: 0, artifacts: 0 };
-  const examples = { total: 0, positives: 0, holdout: 0, corrected: 0 };
+  const timings = { simulation: 0, pipeline: 0, scoring: 0, training: 0, peers: 0 };
   let batchesWithoutExamples = 0;
-  // Training examples of the batches waiting for a step, as `trainer_batches` rows marked pending.
-  const pending = new Set<StoredTransaction>();
-  let champion: Champion | null = null;
-  let latest: ModelArtifact | null = null;
+  let examplesTotal = 0;
   let versions = 0;
+  let weeklyRetrains = 0;
+  let frozenFirstDay: number | null = null;
+  let weeklyFirstDay: number | null = null;
   let watermarkMs = Number.NEGATIVE_INFINITY;
+  let announced = 0;
+  let lastDay = -1;
   const counts = { events: 0, transactions: 0, frauds: 0, labels: 0, unscored: 0, batches: 0 };
-  let prunedDay = -1;
 
   const started = performance.now();
   let lastReport = { at: started, events: 0 };
-  const timed = <T>(key: keyof typeof timings, run: () => T): T => {
-    const at = performance.now();
-    try {
-      return run();
-    } finally {
-      timings[key] += (performance.now() - at) / 1000;
-    }
-  };
   const timedAsync = async <T>(key: keyof typeof timings, run: () => Promise<T>): Promise<T> => {
     const at = performance.now();
     try {
@@ -249,214 +299,185 @@ export async function runReplay(
       events: counts.events,
       transactions: counts.transactions,
       eventsPerSecond: seconds > 0 ? (counts.events - lastReport.events) / seconds : 0,
-      championVersion: champion?.version ?? null,
+      championVersion: champion.version,
       versions,
       promotions: promotions.length,
+      weeklyRetrains,
+      frozenTrained: frozen.ready,
       rollingAp: rollingAp(day),
       elapsedMs: now - started,
     });
     lastReport = { at: now, events: counts.events };
   };
 
-  const scoreAndStore = (transactions: readonly TransactionEvent[]): void => {
-    const targets: FeatureInput[] = transactions.map((event) => toFeatureInput(event.tx));
-    history.addTransactions(targets);
-    const vectors: FeatureVector[] = timed('features', () =>
-      computeFeatures(targets, history.historyFor(targets), history.knownLabels()),
-    );
-    const scores =
-      champion === null
-        ? null
-        : timed('scoring', () =>
-            (champion as Champion).model.predict(
-              flatten(
-                vectors.map((vector) => vector.values),
-                width,
-              ),
-            ),
-          );
-    transactions.forEach((event, i) => {
-      const target = targets[i] as FeatureInput;
-      const day = simDayOf(target.eventTimeMs, startMs);
-      const customer = log.customerOf(target.customerId);
+  // The batch peers, on day boundaries: each window ends where maturity ends, so every example
+  // in it has its final label.
+  const retrainPeers = async (day: number): Promise<void> => {
+    const dayStartMs = startMs + day * DAY_MS;
+    const toMs = dayStartMs - maturityMs;
+    if (day === config.peers.frozenDay && toMs > startMs) {
+      const outcome = await retrainOnWindow(frozenRegistry, models, peerPolicy, {
+        fromMs: startMs,
+        toMs,
+        labelCutoffMs: watermarkMs,
+      });
+      if (outcome !== null) {
+        await frozen.refresh();
+        frozenFirstDay = day;
+      }
+    }
+    const fromMs = toMs - config.peers.windowDays * DAY_MS;
+    const firstDay = config.maturityDays + config.peers.windowDays;
+    if (fromMs >= startMs && (day - firstDay) % 7 === 0) {
+      const outcome = await retrainOnWindow(weeklyRegistry, models, peerPolicy, {
+        fromMs,
+        toMs,
+        labelCutoffMs: watermarkMs,
+      });
+      if (outcome !== null) {
+        await weekly.refresh();
+        weeklyRetrains += 1;
+        weeklyFirstDay ??= day;
+      }
+    }
+  };
+
+  const score = (targets: readonly FeatureInput[], isFraud: readonly boolean[]): void => {
+    const x = new Float32Array(targets.length * width);
+    targets.forEach((tx, i) => {
+      const values = warehouse.featuresOf(tx.transactionId);
+      if (values !== undefined) x.set(values, i * width);
+    });
+    const scores = champion.predict(x);
+    const frozenScores = frozen.predict(x);
+    const weeklyScores = weekly.predict(x);
+    targets.forEach((tx, i) => {
+      const day = simDayOf(tx.eventTimeMs, startMs);
+      const customer = log.customerOf(tx.customerId);
+      frozenLog.customerOf(tx.customerId);
+      weeklyLog.customerOf(tx.customerId);
+      const fraud = isFraud[i] as boolean;
       counts.transactions += 1;
-      if (event.isFraud) {
+      if (fraud) {
         counts.frauds += 1;
         const list = fraudDays.get(customer);
         if (list === undefined) fraudDays.set(customer, [day]);
         else if (list[list.length - 1] !== day) list.push(day);
       }
-      if (scores === null) {
-        counts.unscored += 1;
-      } else {
-        log.push({ day, customer, score: scores[i] as number, isFraud: event.isFraud });
+      if (scores === null) counts.unscored += 1;
+      else log.push({ day, customer, score: scores[i] as number, isFraud: fraud });
+      if (frozenScores !== null) {
+        frozenLog.push({ day, customer, score: frozenScores[i] as number, isFraud: fraud });
       }
-      store.store({
-        transactionId: target.transactionId,
-        eventTimeMs: target.eventTimeMs,
-        // float32 is what the model takes; converting once here keeps the gate's copies cheap.
-        features: Float32Array.from((vectors[i] as FeatureVector).values),
-        holdout: isHoldout(target.transactionId),
-      });
+      if (weeklyScores !== null) {
+        weeklyLog.push({ day, customer, score: weeklyScores[i] as number, isFraud: fraud });
+      }
     });
-  };
-
-  let kept: FraudModel | null = null;
-  const nextCandidate = async (): Promise<FraudModel> => {
-    if (config.optimizerState === 'keep') {
-      kept ??= FraudModel.create(names, { seed: config.modelSeed });
-      return kept;
-    }
-    return timedAsync('artifacts', async () =>
-      latest === null
-        ? FraudModel.create(names, { seed: config.modelSeed })
-        : FraudModel.fromArtifact(latest),
-    );
-  };
-
-  // The champion's holdout scores are cached on the holdout entries until the next promotion: its
-  // weights do not change, so only entries new to the holdout need scoring.
-  const championScores = (recent: readonly HoldoutEntry[]): Float32Array => {
-    const { model, version } = champion as Champion;
-    const missing = recent.filter((entry) => entry.scoredBy !== version);
-    if (missing.length > 0) {
-      const scores = model.predict(
-        flatten(
-          missing.map((entry) => entry.example.features),
-          width,
-        ),
-      );
-      missing.forEach((entry, i) => {
-        entry.score = scores[i] as number;
-        entry.scoredBy = version;
-      });
-    }
-    return Float32Array.from(recent, (entry) => entry.score);
-  };
-
-  const trainAndGate = async (training: readonly StoredTransaction[]): Promise<void> => {
-    const candidate = await nextCandidate();
-    let candidateScores: Float32Array = new Float32Array(0);
-    let promoted = false;
-    try {
-      await timedAsync('training', () =>
-        candidate.train(
-          flatten(
-            training.map((example) => example.features),
-            width,
-          ),
-          training.map((example) => example.label ?? 0),
-          {
-            epochs: config.epochs,
-            batchSize: config.batchSize,
-            positiveWeight: config.positiveWeight,
-            shuffleSeed: config.modelSeed,
-          },
-        ),
-      );
-      const recent = holdout.current();
-      const decision = timed('gate', () => {
-        const y = recent.map((entry) => entry.example.label ?? 0);
-        candidateScores = candidate.predict(
-          flatten(
-            recent.map((entry) => entry.example.features),
-            width,
-          ),
-        );
-        return gateCandidate(
-          metricsOf(candidateScores, y),
-          champion === null ? null : metricsOf(championScores(recent), y),
-          config.gate,
-        );
-      });
-      versions += 1;
-      if (config.optimizerState === 'reset') {
-        latest = await timedAsync('artifacts', () => candidate.toArtifact());
-      }
-      if (decision.promote) {
-        champion?.model.dispose();
-        const model =
-          config.optimizerState === 'keep'
-            ? await timedAsync('artifacts', () => candidate.clone())
-            : candidate;
-        champion = { model, version: versions };
-        recent.forEach((entry, i) => {
-          entry.score = candidateScores[i] as number;
-          entry.scoredBy = versions;
-        });
-        promoted = true;
-        promotions.push({
-          version: versions,
-          atMs: watermarkMs,
-          day: (watermarkMs - startMs) / DAY_MS,
-        });
-      } else {
-        const kind = rejectionKind(decision.reason);
-        rejections[kind] = (rejections[kind] ?? 0) + 1;
-      }
-    } finally {
-      if (config.optimizerState === 'reset' && !promoted) candidate.dispose();
-    }
   };
 
   const processBatch = async (batch: readonly SimulatedEvent[]): Promise<void> => {
     counts.batches += 1;
-    const transactions: TransactionEvent[] = [];
-    const labels: LabelEvent[] = [];
+    const batchId = `replay-${String(counts.batches).padStart(6, '0')}`;
+    const targets: FeatureInput[] = [];
+    const isFraud: boolean[] = [];
+    const labels: KnownLabel[] = [];
     let latestMs = watermarkMs;
     for (const event of batch) {
       latestMs = Math.max(latestMs, eventTimeMs(event));
-      if (event.kind === 'transaction') transactions.push(event);
-      else labels.push(event);
+      if (event.kind === 'transaction') {
+        targets.push(toFeatureInput(event.tx));
+        isFraud.push(event.isFraud);
+      } else {
+        const label: KnownLabel = {
+          transactionId: event.label.transactionId,
+          isFraud: event.label.isFraud,
+          reportedAtMs: Date.parse(event.label.reportedAt),
+        };
+        labels.push(label);
+        if (label.isFraud) {
+          const customer = log.customerOf(event.customerId);
+          frozenLog.customerOf(event.customerId);
+          weeklyLog.customerOf(event.customerId);
+          const reportDay = (label.reportedAtMs - startMs) / DAY_MS;
+          const reports = reportDays.get(customer);
+          if (reports === undefined) reportDays.set(customer, [reportDay]);
+          else reports.push(reportDay);
+        }
+      }
     }
-    // Labels first: one reported before a transaction in this batch is known when it is scored
-    // (computeFeatures still only uses a label reported at or before each target's own time).
-    const known: KnownLabel[] = labels.map((event) => ({
-      transactionId: event.label.transactionId,
-      isFraud: event.label.isFraud,
-      reportedAtMs: Date.parse(event.label.reportedAt),
-    }));
-    history.addLabels(known);
-    labels.forEach((event, i) => {
-      if (!event.label.isFraud) return;
-      const reportedAtMs = (known[i] as KnownLabel).reportedAtMs;
-      const customer = log.customerOf(event.customerId);
-      const reportDay = (reportedAtMs - startMs) / DAY_MS;
-      const reports = reportDays.get(customer);
-      if (reports === undefined) reportDays.set(customer, [reportDay]);
-      else reports.push(reportDay);
-      store.reportFraud(event.label.transactionId, reportedAtMs);
-    });
     counts.labels += labels.length;
-    if (transactions.length > 0) scoreAndStore(transactions);
+    warehouse.land(batchId, targets, labels);
+    const pass = await timedAsync('pipeline', () =>
+      runPipelinePass(warehouse, [batchId], {
+        maturityMs,
+        featureChunk: 100_000,
+        now: () => latestMs,
+      }),
+    );
+    watermarkMs = pass.watermarkMs ?? latestMs;
+    examplesTotal += pass.examples;
+    if (pass.examples === 0) batchesWithoutExamples += 1;
+    if (targets.length > 0) {
+      await timedAsync('scoring', () => Promise.resolve(score(targets, isFraud)));
+    }
+    const ready = warehouse.announcements().slice(announced);
+    announced += ready.length;
+    for (const event of ready) {
+      const batchReady: ReadyBatch = {
+        batchId: event.batchId,
+        exampleCount: event.exampleCount,
+        watermarkMs: event.watermark === null ? null : Date.parse(event.watermark),
+      };
+      await trainer.accept(batchReady);
+      // The peers judge on the same holdout members; they train on windows, never on batches.
+      const refs = event.exampleCount > 0 ? await warehouse.exampleRefs(event.batchId) : [];
+      const holdout = refs.filter((ref) => isHoldout(ref.transactionId));
+      for (const peer of [frozenRegistry, weeklyRegistry]) {
+        await peer.acceptBatch({
+          batchId: event.batchId,
+          outcome: 'no-examples',
+          trainingExamples: 0,
+          holdout,
+          watermarkMs: batchReady.watermarkMs,
+        });
+      }
+    }
+    const outcome = await timedAsync('training', () => trainer.trainIfDue());
+    if (outcome.trained) {
+      versions += 1;
+      if (outcome.promoted) {
+        await champion.refresh();
+        promotions.push({
+          version: outcome.version,
+          atMs: watermarkMs,
+          day: (watermarkMs - startMs) / DAY_MS,
+        });
+      } else {
+        const kind = rejectionKind(outcome.reason);
+        rejections[kind] = (rejections[kind] ?? 0) + 1;
+      }
+    }
+  };
 
-    watermarkMs = latestMs;
-    const matured = store.advance(watermarkMs);
-    const training: StoredTransaction[] = [];
-    const newHoldout: StoredTransaction[] = [];
-    for (const example of matured.examples) {
-      if (!example.holdout) training.push(example);
-      else if (!matured.corrections.has(example)) newHoldout.push(example);
-      if (example.label === 1) examples.positives += 1;
-      if (example.holdout) examples.holdout += 1;
+  const newDay = async (day: number): Promise<void> => {
+    for (let d = lastDay + 1; d <= day; d += 1) {
+      await timedAsync('peers', () => retrainPeers(d));
     }
-    examples.total += matured.examples.length - matured.corrections.size;
-    examples.corrected += matured.corrections.size;
-    holdout.add(newHoldout);
-    if (matured.examples.length === 0) batchesWithoutExamples += 1;
-    for (const example of training) pending.add(example);
-    if (pending.size > 0 && pending.size >= config.minTrainExamples) {
-      const step = [...pending].sort(compareExamples);
-      pending.clear();
-      await trainAndGate(step);
-    }
+    lastDay = day;
+    // Nothing older than a future batch's feature look-back, the weekly window and (until the
+    // frozen model is trained) the frozen window is read again.
+    const lookBackMs = historyRange([{ ...probe, eventTimeMs: startMs + day * DAY_MS }]).fromMs;
+    const windowMs = startMs + day * DAY_MS - maturityMs - (config.peers.windowDays + 1) * DAY_MS;
+    if (day > config.peers.frozenDay) warehouse.forgetBefore(Math.min(lookBackMs, windowMs));
   };
 
   let batch: SimulatedEvent[] = [];
   let batchKey = Number.NaN;
   const events = simulation.events();
   for (;;) {
-    const simulated = timed('simulation', () => events.next());
+    const at = performance.now();
+    const simulated = events.next();
+    timings.simulation += (performance.now() - at) / 1000;
     if (simulated.done === true) break;
     const event = simulated.value;
     const timeMs = eventTimeMs(event);
@@ -471,11 +492,7 @@ export async function runReplay(
       await processBatch(batch);
       batch = [];
       const day = simDayOf(watermarkMs, startMs);
-      if (day !== prunedDay) {
-        prunedDay = day;
-        // Anything before the look-back of a transaction at the start of this day is never read.
-        history.prune(historyRange([{ ...probe, eventTimeMs: startMs + day * DAY_MS }]).fromMs);
-      }
+      if (day !== lastDay) await newDay(day);
       if (performance.now() - lastReport.at >= PROGRESS_INTERVAL_MS) report(day);
     }
     batchKey = key;
@@ -483,11 +500,16 @@ export async function runReplay(
   }
   if (batch.length > 0) await processBatch(batch);
   report(days - 1);
-  (champion as Champion | null)?.model.dispose();
-  (kept as FraudModel | null)?.dispose();
+  champion.dispose();
+  frozen.dispose();
+  weekly.dispose();
+  const pending = await registry.pendingBatches();
+  const exampleCounts = warehouse.exampleCounts();
 
   return {
     log,
+    frozen: { log: frozenLog, retrains: frozenFirstDay === null ? 0 : 1, firstDay: frozenFirstDay },
+    weekly: { log: weeklyLog, retrains: weeklyRetrains, firstDay: weeklyFirstDay },
     knownCards: { fraudDays, reportDays },
     startMs,
     days,
@@ -499,11 +521,15 @@ export async function runReplay(
     batches: counts.batches,
     versions,
     promotions,
-    examples,
+    examples: {
+      total: examplesTotal - exampleCounts.corrected,
+      positives: exampleCounts.positives,
+      holdout: registry.holdoutMembers().length,
+      corrected: exampleCounts.corrected,
+    },
     batchesWithoutExamples,
-    pendingAtEnd: pending.size,
+    pendingAtEnd: pending.reduce((sum, b) => sum + b.trainingExamples, 0),
     rejections,
-    labelsTooLate: store.labelsTooLate,
     timings,
   };
 }

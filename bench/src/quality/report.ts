@@ -13,6 +13,14 @@ export interface MachineInfo {
   readonly tfjsBackend: string;
 }
 
+/** A batch peer's figures. */
+export interface PeerEvaluation {
+  readonly retrains: number;
+  readonly firstDay: number | null;
+  readonly labelled: TestEvaluation;
+  readonly handbookRule: TestEvaluation;
+}
+
 /** `docs/results/quality.json`. */
 export interface QualityReport {
   readonly generatedAt: string;
@@ -39,7 +47,15 @@ export interface QualityReport {
       readonly handbookRule: TestEvaluation;
       readonly noExclusion: TestEvaluation;
     };
-    readonly replay: Omit<ReplayResult, 'log' | 'knownCards' | 'promotions' | 'startMs'>;
+    /** The in-run batch peers on the same transactions, under the two known-card rules. */
+    readonly peers: {
+      readonly frozen: PeerEvaluation;
+      readonly weekly: PeerEvaluation;
+    };
+    readonly replay: Omit<
+      ReplayResult,
+      'log' | 'knownCards' | 'promotions' | 'startMs' | 'frozen' | 'weekly'
+    >;
   };
   readonly handbook: readonly HandbookFigures[];
   readonly rolling: readonly {
@@ -55,11 +71,21 @@ const fixed = (value: number | null, digits = 3): string =>
 
 /** Rows of the comparison: ours (headline and variants), then the handbook's. */
 function comparisonRows(report: QualityReport): [string, QualityMetrics | HandbookFigures][] {
-  const { evaluation, variants } = report.results;
+  const { evaluation, variants, peers } = report.results;
   return [
     ['streamtrain, prequential (recently labelled cards removed)', evaluation],
     ["streamtrain, same scores, handbook's known-card rule", variants.handbookRule],
     ['streamtrain, same scores, no card removed', variants.noExclusion],
+    ['in-run peer: trained once, frozen (recently labelled cards removed)', peers.frozen.labelled],
+    ["in-run peer: trained once, frozen, handbook's known-card rule", peers.frozen.handbookRule],
+    [
+      'in-run peer: weekly retrain from scratch (recently labelled cards removed)',
+      peers.weekly.labelled,
+    ],
+    [
+      "in-run peer: weekly retrain from scratch, handbook's known-card rule",
+      peers.weekly.handbookRule,
+    ],
     ...HANDBOOK_FIGURES.map((figures): [string, HandbookFigures] => [
       `handbook: ${figures.model}`,
       figures,

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../harness/service-process';
 import type { IngestResults } from '../ingest/ingest-bench';
 import type { IngestRun } from '../ingest/ingest-run';
 import type { PipelineResults } from '../pipeline/pipeline-bench';
-import type { ScoringResults } from '../scoring/scoring-bench';
+import type { LoadRun, ScoringResults } from '../scoring/scoring-bench';
 import type { TrainerResults } from '../trainer/trainer-bench';
 import { readResults } from './benchmark-result';
 import type { BenchmarkResult } from './benchmark-result';
@@ -145,7 +145,30 @@ function summary(all: AllResults): string {
       '–',
     ]);
   }
-  if (scoring !== undefined) rows.push(['scoring', scoring.results.reason, '–', '–']);
+  const scored = scoring?.results;
+  if (scored !== undefined && !scored.measured) {
+    rows.push(['scoring', scored.reason, '–', '–']);
+  } else if (scored !== undefined) {
+    const r = scored;
+    rows.push([
+      'scorer: HTTP single transaction',
+      `p99 ${r.httpSingle.latencyMs.p99} ms at ${count(r.httpSingle.requestsPerSecond)} req/s`,
+      '–',
+      '–',
+    ]);
+    rows.push([
+      'scorer: HTTP batch route',
+      `${count(r.httpBatch.transactionsPerSecond)} tx/s`,
+      '–',
+      '–',
+    ]);
+    rows.push([
+      'scorer: stream to `tx.scores`',
+      `${count(r.stream.transactionsPerSecond)} tx/s`,
+      '–',
+      '–',
+    ]);
+  }
   if (rows.length === 0) return '';
   return [
     '## Summary',
@@ -518,12 +541,35 @@ function memorySection(all: AllResults): string {
 }
 
 function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): string {
+  if (result === undefined) return ['## 5. Scoring', '', 'Not run.', ''].join('\n');
+  if (!result.results.measured) return ['## 5. Scoring', '', result.results.reason, ''].join('\n');
+  const r = result.results;
+  const load = (run: LoadRun): string =>
+    `${count(run.requests)} requests (${count(run.requestsPerSecond)}/s), p50 ${run.latencyMs.p50} ms, ` +
+    `p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms, ${run.non2xx} non-2xx, ${run.errors} errors`;
   return [
     '## 5. Scoring',
     '',
-    result === undefined
-      ? 'Not run.'
-      : `${result.results.reason[0]?.toUpperCase() ?? ''}${result.results.reason.slice(1)}. The scorer service does not exist; this section will carry its latency and throughput when it does.`,
+    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: measured on a machine shared with other work; to be re-measured on a quiet one.' : ''}`,
+    '',
+    table(
+      ['run', 'result'],
+      [
+        [
+          `stream: ${count(r.stream.messages)} transactions → \`tx.scores\` (acks = all)`,
+          `${count(r.stream.transactionsPerSecond)} tx/s (${secondsText(r.stream.seconds)})`,
+        ],
+        [`HTTP single transaction at ${count(r.httpSingle.targetRate)} req/s`, load(r.httpSingle)],
+        [
+          `HTTP batches of ${count(r.httpBatch.batchSize)}`,
+          `${count(r.httpBatch.transactionsPerSecond)} tx/s; ${load(r.httpBatch)}`,
+        ],
+        [
+          'model swap under the single-transaction load',
+          `${load(r.swapUnderLoad)}; serving ${r.swapUnderLoad.servingAfter === r.swapUnderLoad.swappedTo ? 'the new version' : 'NOT the new version'} afterwards`,
+        ],
+      ],
+    ),
     '',
   ].join('\n');
 }

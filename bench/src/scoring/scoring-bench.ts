@@ -1,15 +1,292 @@
-import type { BenchOutcome } from '../harness/bench-context';
-import { progress } from '../harness/progress';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { connectAmqp } from '@streamtrain/amqp';
+import { ROUTING_KEYS } from '@streamtrain/contracts';
+import type { Transaction } from '@streamtrain/contracts';
+import { FEATURE_SET_VERSION, featureNames } from '@streamtrain/features';
+import { FraudModel } from '@streamtrain/model';
+import {
+  createTestSchema,
+  createTestTopics,
+  freePort,
+  removeTestExchange,
+  testLogger,
+  testServers,
+  uniqueExchange,
+  uniqueName,
+  waitFor,
+} from '@streamtrain/testkit';
+import { inTransaction, migrate, registerModelVersion } from '@streamtrain/warehouse';
+import type { Pool } from '@streamtrain/warehouse';
+import type { BenchContext, BenchOutcome } from '../harness/bench-context';
+import { fmt, progress } from '../harness/progress';
+import { REPO_ROOT, startServiceProcess } from '../harness/service-process';
+import { fillTopic } from '../ingest/fill-topic';
+import { simulatedTransactions } from '../ingest/simulated-transactions';
 
-/** `docs/results/scoring.json` `results`: nothing is measured until a scorer exists. */
-export interface ScoringResults {
-  readonly measured: false;
-  readonly reason: string;
+const run = promisify(execFile);
+
+/** Options of {@link runScoringBenchmark}. */
+export interface ScoringBenchOptions {
+  /** Transactions streamed through the scorer (also its online history for the HTTP runs). */
+  readonly messages: number;
+  /** Seconds of each HTTP load run. */
+  readonly seconds: number;
+  /** Requests per second of the single-transaction and swap runs. */
+  readonly rate: number;
+  /** Transactions per request of the batch run. */
+  readonly batchSize: number;
+  readonly seed: number;
 }
 
-/** Benchmark 5. There is no scorer service yet, so there is no number to give. */
-export function runScoringBenchmark(): Promise<BenchOutcome<ScoringResults>> {
-  const reason = 'not measured: no scorer yet';
-  progress(`scoring: ${reason}`);
-  return Promise.resolve({ config: {}, results: { measured: false, reason } });
+/** One autocannon run, as measured by the load generator (a process of its own). */
+export interface LoadRun {
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly latencyMs: { p50: number; p99: number; max: number };
+}
+
+/** `docs/results/scoring.json` `results` (an older file may say it was not measured). */
+export type ScoringResults =
+  MeasuredScoring | { readonly measured: false; readonly reason: string };
+
+/** What a scoring run measured. */
+export interface MeasuredScoring {
+  readonly measured: true;
+  /** Every figure was taken on a shared, busy machine unless re-measured by the lead. */
+  readonly provisional: boolean;
+  readonly stream: { messages: number; seconds: number; transactionsPerSecond: number };
+  readonly httpSingle: LoadRun & { targetRate: number };
+  readonly httpBatch: LoadRun & { batchSize: number; transactionsPerSecond: number };
+  readonly swapUnderLoad: LoadRun & { swappedTo: string; servingAfter: string | null };
+}
+
+const TOKEN = 'bench-token-0123456789abcdef';
+
+async function registerChampion(pool: Pool, seed: number): Promise<string> {
+  const model = FraudModel.create(featureNames(), { seed });
+  const artifact = await model.toArtifact();
+  model.dispose();
+  const versionId = randomUUID();
+  await inTransaction(pool, (client) =>
+    registerModelVersion(client, {
+      versionId,
+      modelName: 'fraud',
+      parentVersionId: null,
+      promote: true,
+      gateReason: 'scoring benchmark',
+      metrics: { auc: null, averagePrecision: null, examples: 0, positives: 0 },
+      championMetrics: null,
+      lineage: {
+        exampleSetIds: [],
+        sourceBatchIds: [],
+        offsets: [],
+        labelCutoff: null,
+        featureSetVersion: FEATURE_SET_VERSION,
+        parentVersionId: null,
+      },
+      artifact,
+      backend: 'bench',
+      trainedSamples: 0,
+    }),
+  );
+  return versionId;
+}
+
+/** Runs autocannon as its own process (the load generator must not share the scorer's CPU time slice). */
+async function autocannon(
+  url: string,
+  body: string,
+  seconds: number,
+  extra: readonly string[],
+): Promise<LoadRun> {
+  const bin = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+  // The body goes through a file: a batch is larger than a command line may be.
+  const dir = mkdtempSync(path.join(tmpdir(), 'scoring-bench-'));
+  const bodyFile = path.join(dir, 'body.json');
+  writeFileSync(bodyFile, body);
+  const { stdout } = await run(
+    process.execPath,
+    [
+      bin,
+      '--json',
+      '--duration',
+      String(seconds),
+      '--method',
+      'POST',
+      '--headers',
+      `authorization=Bearer ${TOKEN}`,
+      '--headers',
+      'content-type=application/json',
+      '--input',
+      bodyFile,
+      ...extra,
+      url,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const report = JSON.parse(stdout) as {
+    requests: { total: number; average: number };
+    non2xx: number;
+    errors: number;
+    duration: number;
+    latency: { p50: number; p99: number; max: number };
+  };
+  return {
+    requests: report.requests.total,
+    requestsPerSecond: Math.round(report.requests.total / report.duration),
+    non2xx: report.non2xx,
+    errors: report.errors,
+    latencyMs: { p50: report.latency.p50, p99: report.latency.p99, max: report.latency.max },
+  };
+}
+
+/**
+ * Benchmark 5: the scorer as a process of its own. Streams `messages` transactions through it
+ * (scores/s to `tx.scores`, acks = all), then drives its HTTP API from autocannon in another
+ * process: single transactions at `rate` req/s (latency), batches of `batchSize` (throughput),
+ * and the single run again while a new champion is published (non-2xx must be 0).
+ */
+export async function runScoringBenchmark(
+  options: ScoringBenchOptions,
+  context: BenchContext,
+): Promise<BenchOutcome<MeasuredScoring>> {
+  const servers = testServers();
+  const schema = createTestSchema();
+  context.cleanup.add('drop scoring schema', () => schema.drop());
+  await migrate({ databaseUrl: servers.databaseUrl, schema: schema.schema, logger: testLogger });
+  const topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.scores']);
+  context.cleanup.add('delete scoring topics', () => topics.remove());
+  const exchange = uniqueExchange();
+  context.cleanup.add('delete scoring exchange', () => removeTestExchange(exchange));
+
+  const feed: Transaction[] = [...simulatedTransactions(options.seed, options.messages)];
+  progress(`scoring: filling ${fmt(feed.length)} transactions`);
+  await fillTopic(topics.kafka, topics.names['tx.web'] as string, feed);
+  await registerChampion(schema.pool, 1);
+
+  const port = await freePort();
+  const scorer = startServiceProcess({
+    name: 'scorer',
+    port,
+    logDir: context.logDir,
+    env: {
+      AMQP_URL: servers.amqpUrl,
+      AMQP_EXCHANGE: exchange,
+      DATABASE_URL: servers.databaseUrl,
+      WAREHOUSE_SCHEMA: schema.schema,
+      KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      LOG_LEVEL: 'warn',
+      SCORER_API_TOKEN: TOKEN,
+      SCORER_TOPICS: topics.names['tx.web'] as string,
+      SCORER_LABELS_TOPIC: topics.names['tx.labels'] as string,
+      SCORER_SCORES_TOPIC: topics.names['tx.scores'] as string,
+      SCORER_GROUP_ID: uniqueName('bench-scorer'),
+      SCORER_HTTP_MAX_BATCH: String(Math.max(10_000, options.batchSize)),
+    },
+  });
+  context.cleanup.add('stop scorer', () => scorer.stop());
+  await scorer.waitReady();
+  const scoredOf = async (): Promise<number> =>
+    (await scorer.metrics())
+      .filter((s) => s.name === 'streamtrain_scorer_scored_total' && s.labels.path === 'stream')
+      .reduce((sum, s) => sum + s.value, 0);
+  const streamStarted = performance.now();
+  await waitFor(scoredOf, (n) => n >= feed.length, {
+    timeoutMs: 600_000,
+    intervalMs: 200,
+    description: `${feed.length} transactions scored`,
+  });
+  const streamSeconds = (performance.now() - streamStarted) / 1000;
+  const stream = {
+    messages: feed.length,
+    seconds: streamSeconds,
+    transactionsPerSecond: Math.round(feed.length / streamSeconds),
+  };
+  progress(`scoring: stream ${fmt(stream.transactionsPerSecond)} tx/s`);
+
+  const url = `http://127.0.0.1:${port}/v1/score`;
+  const single = JSON.stringify(feed[feed.length - 1]);
+  const singleRun = await autocannon(url, single, options.seconds, [
+    '--connections',
+    '20',
+    '--overallRate',
+    String(options.rate),
+  ]);
+  progress(
+    `scoring: single p99 ${singleRun.latencyMs.p99} ms at ${fmt(singleRun.requestsPerSecond)} req/s`,
+  );
+
+  const batch = JSON.stringify({ transactions: feed.slice(-options.batchSize) });
+  const batchRun = await autocannon(url, batch, options.seconds, ['--connections', '4']);
+  const httpBatch = {
+    ...batchRun,
+    batchSize: options.batchSize,
+    transactionsPerSecond: batchRun.requestsPerSecond * options.batchSize,
+  };
+  progress(`scoring: batch ${fmt(httpBatch.transactionsPerSecond)} tx/s`);
+
+  // The swap: a new champion registered and announced a third of the way into the load.
+  const amqp = await connectAmqp({
+    url: servers.amqpUrl,
+    exchange,
+    logger: testLogger,
+    onFatal: () => undefined,
+  });
+  const swapping = autocannon(url, single, options.seconds, [
+    '--connections',
+    '20',
+    '--overallRate',
+    String(options.rate),
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, (options.seconds * 1000) / 3));
+  const swappedTo = await registerChampion(schema.pool, 2);
+  await amqp.publish({
+    routingKey: ROUTING_KEYS.modelPublished,
+    messageId: swappedTo,
+    body: {
+      schemaVersion: 1,
+      type: 'model.published',
+      modelName: 'fraud',
+      versionId: swappedTo,
+      version: 2,
+      parentVersionId: null,
+      trainedOnBatches: [],
+      metrics: { auc: null, averagePrecision: null, examples: 0, positives: 0 },
+      occurredAt: new Date().toISOString(),
+    },
+  });
+  const swapRun = await swapping;
+  await amqp.close();
+  const model = (await (
+    await fetch(`http://127.0.0.1:${port}/v1/model`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+  ).json()) as { modelVersionId?: string };
+  progress(`scoring: swap under load, ${swapRun.non2xx} non-2xx, serving ${model.modelVersionId}`);
+  await scorer.stop();
+
+  return {
+    config: {
+      messages: options.messages,
+      seconds: options.seconds,
+      rate: options.rate,
+      batchSize: options.batchSize,
+      seed: options.seed,
+    },
+    results: {
+      measured: true,
+      provisional: true,
+      stream,
+      httpSingle: { ...singleRun, targetRate: options.rate },
+      httpBatch,
+      swapUnderLoad: { ...swapRun, swappedTo, servingAfter: model.modelVersionId ?? null },
+    },
+  };
 }

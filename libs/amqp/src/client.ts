@@ -44,6 +44,13 @@ export type Verdict = { action: 'ack' } | { action: 'dead-letter'; code: string;
 export interface ConsumeOptions {
   queue: string;
   routingKeys: readonly string[];
+  /**
+   * Declare `queue` exclusive to this connection and deleted with it, instead of as a shared
+   * durable quorum queue: every instance then gets its own copy of each event (a fan-out, e.g.
+   * every scorer instance loading a new champion). Events published while no instance runs are
+   * not kept, so the consumer must read the current state at start. @default false
+   */
+  exclusive?: boolean;
   /** Unacknowledged deliveries at once. @default 8 */
   prefetch?: number;
   /** Delay before a failed delivery is requeued. @default 1000 */
@@ -219,7 +226,16 @@ export async function connectAmqp(options: AmqpOptions): Promise<AmqpClient> {
         logger.error({ err: error, queue: consumeOptions.queue }, 'consumer channel error'),
       );
       await channel.prefetch(consumeOptions.prefetch ?? 8);
-      await assertQueue(channel, consumeOptions.queue, dlx);
+      if (consumeOptions.exclusive === true) {
+        await channel.assertQueue(consumeOptions.queue, {
+          exclusive: true,
+          autoDelete: true,
+          durable: false,
+          arguments: { 'x-dead-letter-exchange': dlx },
+        });
+      } else {
+        await assertQueue(channel, consumeOptions.queue, dlx);
+      }
       for (const key of consumeOptions.routingKeys) {
         await channel.bindQueue(consumeOptions.queue, options.exchange, key);
       }

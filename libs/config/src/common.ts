@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, integer } from './load-config';
+import { integer } from './load-config';
 
 /**
  * Variables every service shares. Each service's schema extends this shape with its own.
@@ -13,14 +13,6 @@ export const commonEnvShape = {
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** Hard limit on a graceful shutdown before the process exits non-zero. @default 30000 */
   SHUTDOWN_TIMEOUT_MS: integer(1).default(30_000),
-};
-
-/** Kafka connection variables. */
-export const kafkaEnvShape = {
-  /** Comma-separated bootstrap brokers. @default '127.0.0.1:9092' */
-  KAFKA_BROKERS: commaList().default(['127.0.0.1:9092']),
-  /** Client id sent to the brokers (shows in broker logs and quotas). */
-  KAFKA_CLIENT_ID: z.string().min(1).optional(),
 };
 
 /** RabbitMQ connection variables. `AMQP_URL` carries credentials, so it has no default. */

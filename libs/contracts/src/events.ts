@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+// Events accept fields they do not know (and drop them), so a producing service may add an
+// optional field before its consumers are upgraded; see docs/CONTRACTS.md.
+
 /** RabbitMQ routing keys on the `streamtrain.events` topic exchange. */
 export const ROUTING_KEYS = {
   batchArrived: 'batch.arrived',
@@ -8,7 +11,7 @@ export const ROUTING_KEYS = {
 } as const;
 
 /** An offset range `[firstOffset, lastOffset]` of one topic partition (offsets as strings, as Kafka has them). */
-export const OffsetRange = z.strictObject({
+export const OffsetRange = z.object({
   topic: z.string().min(1),
   partition: z.number().int().nonnegative(),
   firstOffset: z.string().regex(/^\d+$/),
@@ -18,7 +21,7 @@ export const OffsetRange = z.strictObject({
 export type OffsetRange = z.infer<typeof OffsetRange>;
 
 /** Published by ingest once per warehouse batch, through the outbox. */
-export const BatchArrivedV1 = z.strictObject({
+export const BatchArrivedV1 = z.object({
   schemaVersion: z.literal(1),
   type: z.literal('batch.arrived'),
   batchId: z.string().min(1),
@@ -33,7 +36,7 @@ export const BatchArrivedV1 = z.strictObject({
 export type BatchArrived = z.infer<typeof BatchArrivedV1>;
 
 /** Published by the pipeline once a batch's features and newly matured examples are stored. */
-export const FeaturesReadyV1 = z.strictObject({
+export const FeaturesReadyV1 = z.object({
   schemaVersion: z.literal(1),
   type: z.literal('features.ready'),
   batchId: z.string().min(1),
@@ -49,7 +52,7 @@ export const FeaturesReadyV1 = z.strictObject({
 export type FeaturesReady = z.infer<typeof FeaturesReadyV1>;
 
 /** Quality figures of a model version on its gate's holdout. */
-export const ModelMetrics = z.strictObject({
+export const ModelMetrics = z.object({
   auc: z.number().nullable(),
   averagePrecision: z.number().nullable(),
   examples: z.number().int().nonnegative(),
@@ -59,7 +62,7 @@ export const ModelMetrics = z.strictObject({
 export type ModelMetrics = z.infer<typeof ModelMetrics>;
 
 /** Published by the trainer when a version is promoted to champion. */
-export const ModelPublishedV1 = z.strictObject({
+export const ModelPublishedV1 = z.object({
   schemaVersion: z.literal(1),
   type: z.literal('model.published'),
   modelName: z.string().min(1),

@@ -4,7 +4,7 @@ import type { Channel } from './transaction';
 export const DEFAULT_NAMES = {
   labelsTopic: 'tx.labels',
   deadLetterTopic: 'tx.dlq',
-  scoresTopic: 'fraud-scores',
+  scoresTopic: 'tx.scores',
   exchange: 'streamtrain.events',
   deadLetterExchange: 'streamtrain.dlx',
 } as const;

@@ -18,16 +18,31 @@ const id = z
  * A card transaction as it travels on `tx.<channel>` (JSON, key = customer id).
  * `eventTime` is when the purchase happened (ISO 8601 with offset); every window and
  * label delay is computed from it, never from wall time.
+ *
+ * Evolution (docs/CONTRACTS.md): fields this version does not know are accepted and dropped, so a
+ * producer may add optional fields; a change to a field listed here needs a new `schemaVersion`.
  */
-export const TransactionV1 = z.strictObject({
-  schemaVersion: z.literal(1),
-  transactionId: id,
-  customerId: id,
-  terminalId: id,
-  amount: z.number().finite().nonnegative().max(MAX_AMOUNT),
-  eventTime: z.iso.datetime({ offset: true }),
-  channel: z.enum(CHANNELS),
-});
+export const TransactionV1 = z
+  .object({
+    schemaVersion: z.literal(1).describe('Version of this message shape.'),
+    transactionId: id.describe('Unique id of the transaction; a repeated id is a duplicate.'),
+    customerId: id.describe('Card or customer id; also the Kafka message key.'),
+    terminalId: id.describe('Merchant terminal id.'),
+    amount: z
+      .number()
+      .finite()
+      .nonnegative()
+      .max(MAX_AMOUNT)
+      .describe(`Purchase amount in the currency's major unit (e.g. 42.5), 0 to ${MAX_AMOUNT}.`),
+    eventTime: z.iso
+      .datetime({ offset: true })
+      .describe(
+        'When the purchase happened, ISO 8601 with offset. Refused when further ahead of the ' +
+          'wall clock than INGEST_MAX_FUTURE_SKEW_MS (default 1 day).',
+      ),
+    channel: z.enum(CHANNELS).describe('Source channel; matches the topic tx.<channel>.'),
+  })
+  .meta({ title: 'TransactionV1' });
 /** A validated transaction message. */
 export type Transaction = z.infer<typeof TransactionV1>;
 
@@ -36,11 +51,15 @@ export type Transaction = z.infer<typeof TransactionV1>;
  * transaction. `reportedAt` is the event time at which the label became known; a feature or a
  * training example may use the label only from then on.
  */
-export const FraudLabelV1 = z.strictObject({
-  schemaVersion: z.literal(1),
-  transactionId: id,
-  isFraud: z.boolean(),
-  reportedAt: z.iso.datetime({ offset: true }),
-});
+export const FraudLabelV1 = z
+  .object({
+    schemaVersion: z.literal(1).describe('Version of this message shape.'),
+    transactionId: id.describe('The labelled transaction; also the Kafka message key.'),
+    isFraud: z.boolean().describe('The verdict.'),
+    reportedAt: z.iso
+      .datetime({ offset: true })
+      .describe('Event time at which the label became known, ISO 8601 with offset.'),
+  })
+  .meta({ title: 'FraudLabelV1' });
 /** A validated fraud label message. */
 export type FraudLabel = z.infer<typeof FraudLabelV1>;

@@ -18,7 +18,13 @@ export interface FeatureVector {
 interface TerminalTimeline extends EventTimeline {
   /** Counts, by timeline index, the transactions whose fraud is known at the sweep's time. */
   readonly knownFraud: FenwickTree;
+  /** Timeline indices, ascending, of the transactions with a fraud label (reported at any time). */
+  readonly labelledFraud: number[];
 }
+
+/** Label-profile values past this ratio say nothing more, and must stay finite in float32. */
+const MAX_AMOUNT_RATIO = 100;
+const HOUR_MS = 3_600_000;
 
 /** The moment a transaction's fraud becomes known to a terminal timeline's risk counts. */
 interface FraudReport {
@@ -86,6 +92,15 @@ function fraudKnownAt(labels: readonly KnownLabel[]): Map<string, number> {
  *   fixed delay, a label reported after `t` is never used, so training sees what scoring will see.
  *   A transaction counts as fraud from its earliest `isFraud` label on; a later "not fraud" label
  *   does not withdraw it.
+ * - With a label-profile window of `w` days (`labelProfileDays`, 0 for none), over the target's
+ *   earlier transactions in `(t - w days, t)` (the target itself never counts) and the labels
+ *   reported at or before `t`, with no fixed delay: the amount divided by the card's mean amount
+ *   (1 when the card has no earlier transaction or a mean of 0 or less; clipped to ±100); the log
+ *   (`log1p`) of the hours since the card's previous transaction (`log1p(24 w)` when none); the
+ *   card's known frauds; and at the terminal the known frauds, the number of distinct cards they
+ *   were on, their mean amount (0 when none) and the log of the hours since the latest of them
+ *   (`log1p(24 w)` when none). Many cards hit at one terminal tells a compromised terminal from one
+ *   card's isolated fraud; the ratio tells a card spending unlike itself.
  *
  * "At or before `t`" follows `compareEventOrder`: a transaction in the same millisecond as the
  * target counts only if it is the target or its id sorts before the target's id.
@@ -113,8 +128,13 @@ export function computeFeatures(
   labels: readonly KnownLabel[],
   options?: Partial<FeatureOptions>,
 ): FeatureVector[] {
-  const { customerWindowsDays, terminalWindowsDays, terminalDelayDays, nightEndHour } =
-    resolveFeatureOptions(options);
+  const {
+    customerWindowsDays,
+    terminalWindowsDays,
+    terminalDelayDays,
+    nightEndHour,
+    labelProfileDays,
+  } = resolveFeatureOptions(options);
   const byId = targetsById(targets);
   const points = targets.map((target) => byId.get(target.transactionId) as FeatureInput);
 
@@ -146,12 +166,17 @@ export function computeFeatures(
   const terminals = new Map<string, TerminalTimeline>();
   const reports: FraudReport[] = [];
   for (const [id, rows] of terminalRows) {
-    const { times, ids, amounts } = toTimeline(rows);
-    const timeline = { times, ids, amounts, knownFraud: new FenwickTree(ids.length) };
+    const timeline: TerminalTimeline = {
+      ...toTimeline(rows),
+      knownFraud: new FenwickTree(rows.length),
+      labelledFraud: [],
+    };
     terminals.set(id, timeline);
     timeline.ids.forEach((txId, index) => {
       const knownAtMs = knownAt.get(txId);
-      if (knownAtMs !== undefined) reports.push({ knownAtMs, timeline, index });
+      if (knownAtMs === undefined) return;
+      reports.push({ knownAtMs, timeline, index });
+      timeline.labelledFraud.push(index);
     });
   }
   reports.sort((a, b) => a.knownAtMs - b.knownAtMs);
@@ -162,7 +187,8 @@ export function computeFeatures(
     .sort((a, b) => a.days - b.days);
   const customerBase = 3;
   const terminalBase = customerBase + 2 * customerWindowsDays.length;
-  const width = terminalBase + 2 * terminalWindowsDays.length;
+  const profileBase = terminalBase + 2 * terminalWindowsDays.length;
+  const width = profileBase + (labelProfileDays > 0 ? PROFILE_WIDTH : 0);
 
   // Targets are visited in time order so that each fraud report is added to the counts once, just
   // before the first target allowed to see it.
@@ -217,7 +243,86 @@ export function computeFeatures(
         count === 0 ? 0 : (frauds - terminal.knownFraud.prefixSum(windowStart)) / count;
     });
 
+    if (labelProfileDays > 0) {
+      const profile = labelProfile(tx, customer, end, terminal, knownAt, labelProfileDays * DAY_MS);
+      for (let i = 0; i < PROFILE_WIDTH; i += 1) values[profileBase + i] = profile[i] as number;
+    }
+
     results[slot] = { transactionId: tx.transactionId, eventTimeMs: t, values };
   }
   return results;
+}
+
+/** Number of label-profile features (see `FeatureOptions.labelProfileDays`). */
+const PROFILE_WIDTH = 7;
+
+/**
+ * The label-profile features of `tx` at its time `t`, over `(t - windowMs, t]`, from the target's
+ * earlier transactions only (the target itself never counts) and labels reported at or before `t`.
+ * `customerEnd` is the number of customer-timeline entries at or before the target, the target
+ * included. Sums run newest first, so the values do not depend on where the history starts.
+ */
+function labelProfile(
+  tx: FeatureInput,
+  customer: EventTimeline,
+  customerEnd: number,
+  terminal: TerminalTimeline,
+  knownAt: ReadonlyMap<string, number>,
+  windowMs: number,
+): number[] {
+  const t = tx.eventTimeMs;
+  const fromMs = t - windowMs;
+  const noneHours = Math.log1p(windowMs / HOUR_MS);
+  const isKnownFraud = (id: string): boolean => {
+    const knownAtMs = knownAt.get(id);
+    return knownAtMs !== undefined && knownAtMs <= t;
+  };
+
+  // The card: entries before the target (at customerEnd - 1) back to the window start.
+  const customerStart = countAtOrBeforeTime(customer, fromMs);
+  let earlierSum = 0;
+  let earlierCount = 0;
+  let cardFrauds = 0;
+  for (let i = customerEnd - 2; i >= customerStart; i -= 1) {
+    earlierSum += customer.amounts[i] as number;
+    earlierCount += 1;
+    if (isKnownFraud(customer.ids[i] as string)) cardFrauds += 1;
+  }
+  const earlierMean = earlierCount === 0 ? 0 : earlierSum / earlierCount;
+  const amountRatio =
+    earlierCount === 0 || !(earlierMean > 0)
+      ? 1
+      : Math.max(-MAX_AMOUNT_RATIO, Math.min(MAX_AMOUNT_RATIO, tx.amount / earlierMean));
+  const hoursSincePrevious =
+    earlierCount === 0
+      ? noneHours
+      : Math.log1p((t - (customer.times[customerEnd - 2] as number)) / HOUR_MS);
+
+  // The terminal: its labelled frauds before the target, known by t, newest first.
+  const targetIndex = countAtOrBeforeEvent(terminal, t, tx.transactionId) - 1;
+  const terminalStart = countAtOrBeforeTime(terminal, fromMs);
+  const cards = new Set<string>();
+  let terminalFrauds = 0;
+  let fraudAmountSum = 0;
+  let latestFraudMs = Number.NEGATIVE_INFINITY;
+  const { labelledFraud } = terminal;
+  for (let k = labelledFraud.length - 1; k >= 0; k -= 1) {
+    const index = labelledFraud[k] as number;
+    if (index >= targetIndex) continue;
+    if (index < terminalStart) break;
+    if (!isKnownFraud(terminal.ids[index] as string)) continue;
+    terminalFrauds += 1;
+    fraudAmountSum += terminal.amounts[index] as number;
+    cards.add(terminal.customers[index] as string);
+    latestFraudMs = Math.max(latestFraudMs, terminal.times[index] as number);
+  }
+  return [
+    amountRatio,
+    hoursSincePrevious,
+    cardFrauds,
+    terminalFrauds,
+    cards.size,
+    terminalFrauds === 0 ? 0 : fraudAmountSum / terminalFrauds,
+    terminalFrauds === 0 ? noneHours : Math.log1p((t - latestFraudMs) / HOUR_MS),
+  ];
 }

@@ -30,6 +30,8 @@ export interface EventTimeline {
   readonly ids: readonly string[];
   /** Amounts, index-aligned with `times`. */
   readonly amounts: readonly number[];
+  /** Card holders, index-aligned with `times`. */
+  readonly customers: readonly string[];
 }
 
 function compareCopies(a: FeatureInput, b: FeatureInput): number {
@@ -47,6 +49,7 @@ export function toTimeline(transactions: FeatureInput[]): EventTimeline {
   const times: number[] = [];
   const ids: string[] = [];
   const amounts: number[] = [];
+  const customers: string[] = [];
   let previous: FeatureInput | undefined;
   for (const tx of transactions) {
     if (
@@ -57,10 +60,11 @@ export function toTimeline(transactions: FeatureInput[]): EventTimeline {
       times.push(tx.eventTimeMs);
       ids.push(tx.transactionId);
       amounts.push(tx.amount);
+      customers.push(tx.customerId);
     }
     previous = tx;
   }
-  return { times, ids, amounts };
+  return { times, ids, amounts, customers };
 }
 
 /** How many entries of the timeline have an event time at or before `timeMs`. */

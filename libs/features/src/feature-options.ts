@@ -29,6 +29,16 @@ export interface FeatureOptions {
    * @default 6
    */
   readonly nightEndHour: number;
+  /**
+   * Days of the label-profile window, 0 for none. With a window of `w` days, seven features follow
+   * the baseline ones, each from transactions in `(t - w days, t]` and fraud labels reported at or
+   * before `t` (no fixed delay: a label counts from its report time on):
+   * the amount relative to the card's mean over its earlier transactions, the log hours since the
+   * card's previous transaction, the card's known frauds, and at the terminal the known frauds,
+   * the distinct cards they were on, their mean amount, and the log hours since the latest one.
+   * @default 30
+   */
+  readonly labelProfileDays: number;
 }
 
 /** The Fraud Detection Handbook's baseline parameters. */
@@ -37,6 +47,7 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = Object.freeze({
   terminalWindowsDays: Object.freeze([1, 7, 30]),
   terminalDelayDays: 7,
   nightEndHour: 6,
+  labelProfileDays: 30,
 });
 
 function checkWindows(name: string, windows: readonly number[]): void {
@@ -63,6 +74,10 @@ export function resolveFeatureOptions(options: Partial<FeatureOptions> = {}): Fe
   checkWindows('terminalWindowsDays', resolved.terminalWindowsDays);
   if (!Number.isFinite(resolved.terminalDelayDays) || resolved.terminalDelayDays < 0) {
     throw new RangeError(`terminalDelayDays: ${resolved.terminalDelayDays} is not >= 0`);
+  }
+  const profile = resolved.labelProfileDays;
+  if (!Number.isInteger(profile) || profile < 0) {
+    throw new RangeError(`labelProfileDays: ${profile} is not a whole number of days >= 0`);
   }
   const night = resolved.nightEndHour;
   if (!Number.isInteger(night) || night < 0 || night > 24) {

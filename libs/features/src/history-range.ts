@@ -13,8 +13,8 @@ export interface EventTimeRange {
 /**
  * The history that `computeFeatures` needs for these targets: every transaction with
  * `fromMs <= eventTimeMs <= toMs`, and the fraud labels reported at or before `toMs`. `fromMs` lies
- * the longest look-back (the longest customer window, or the longest terminal window plus the
- * delay) before the earliest target; a row exactly at `fromMs` sits on an excluded window edge, so
+ * the longest look-back (the longest customer window, the longest terminal window plus the
+ * delay, or the label-profile window) before the earliest target; a row exactly at `fromMs` sits on an excluded window edge, so
  * fetching it is harmless. `toMs` is the latest target, since nothing later is ever used.
  *
  * For no targets the range is empty (`fromMs` is +Infinity, `toMs` is -Infinity): skip the query.
@@ -25,10 +25,11 @@ export function historyRange(
   targets: readonly FeatureInput[],
   options?: Partial<FeatureOptions>,
 ): EventTimeRange {
-  const { customerWindowsDays, terminalWindowsDays, terminalDelayDays } =
+  const { customerWindowsDays, terminalWindowsDays, terminalDelayDays, labelProfileDays } =
     resolveFeatureOptions(options);
   const lookBackDays = Math.max(
     0,
+    labelProfileDays,
     ...customerWindowsDays,
     ...terminalWindowsDays.map((days) => days + terminalDelayDays),
   );

@@ -1,8 +1,9 @@
-import { Kafka } from 'kafkajs';
+import { AssignerProtocol, Kafka } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { StreamtrainError } from '@streamtrain/contracts';
+import type { KafkaSasl, KafkaTls } from '@streamtrain/config';
 import { pinoLogCreator } from './log-bridge';
+import { explainConnectError, kafkajsSasl, kafkajsSsl } from './security';
 import type { BatchHandler, ConsumedMessage, OutgoingMessage } from './types';
 
 /** Options of {@link createKafkaClient}. */
@@ -12,6 +13,10 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** Connection timeout. @default 5000 */
   connectionTimeoutMs?: number;
+  /** TLS; absent means plaintext. `{}` trusts the system's CAs and sends no client certificate. */
+  ssl?: KafkaTls;
+  /** SASL authentication; absent means none. */
+  sasl?: KafkaSasl;
 }
 
 /** Options of {@link KafkaClient.producer}. */
@@ -88,6 +93,38 @@ export interface PartitionLag {
   lag: string;
 }
 
+/** The earliest and latest offset of a partition. */
+export interface PartitionOffsets {
+  partition: number;
+  earliest: string;
+  latest: string;
+}
+
+/** A committed offset of a consumer group. */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** `null` when the group has committed nothing on this partition. */
+  offset: string | null;
+}
+
+/** A member of a consumer group and the partitions it holds. */
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assignment: Record<string, number[]>;
+}
+
+/** A consumer group's state (`Stable`, `Empty`, `Dead`, …) and members. */
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  /** `''` for a group that only commits offsets and never joins (a "simple" consumer). */
+  protocolType: string;
+  members: GroupMember[];
+}
+
 /** Administrative operations. */
 export interface KafkaAdmin {
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
@@ -97,6 +134,12 @@ export interface KafkaAdmin {
   groupLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]>;
   /** Latest offset of each partition of `topic`. */
   latestOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** Earliest and latest offset of each partition of `topic`. */
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Every offset `groupId` has committed, on every topic it committed to. */
+  committedOffsets(groupId: string): Promise<CommittedOffset[]>;
+  /** State and members (with their assignments) of each group. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
   disconnect(): Promise<void>;
 }
 
@@ -199,6 +242,7 @@ function wrapConsumer(consumer: Consumer, logger: Logger, concurrency: number): 
                 !payload.isRunning() ||
                 payload.isStale() ||
                 generation.value !== joinedAt,
+              markRead: (offset) => payload.resolveOffset(offset),
               async commit(offset) {
                 payload.resolveOffset(offset);
                 await payload.commitOffsetsIfNecessary({
@@ -278,6 +322,45 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
         offset: p.high,
       }));
     },
+    async partitionOffsets(topic) {
+      return (await admin.fetchTopicOffsets(topic)).map((p) => ({
+        partition: p.partition,
+        earliest: p.low,
+        latest: p.high,
+      }));
+    },
+    async committedOffsets(groupId) {
+      const committed = await admin.fetchOffsets({ groupId });
+      return committed.flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, offset }) => ({
+          topic,
+          partition,
+          offset: offset === '-1' ? null : offset,
+        })),
+      );
+    },
+    async describeGroups(groupIds) {
+      if (groupIds.length === 0) return [];
+      const { groups } = await admin.describeGroups([...groupIds]);
+      return groups.map((group) => ({
+        groupId: group.groupId,
+        state: group.state,
+        protocolType: group.protocolType,
+        members: group.members.map((member) => {
+          let assignment: Record<string, number[]> = {};
+          if (group.protocolType === 'consumer' && member.memberAssignment.length > 0) {
+            assignment =
+              AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+          }
+          return {
+            memberId: member.memberId,
+            clientId: member.clientId,
+            clientHost: member.clientHost,
+            assignment,
+          };
+        }),
+      }));
+    },
     disconnect: () => admin.disconnect(),
   };
 }
@@ -291,20 +374,16 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
     logCreator: pinoLogCreator(logger),
     retry: { initialRetryTime: 300, retries: 8 },
+    ...(options.ssl === undefined ? {} : { ssl: kafkajsSsl(options.ssl) }),
+    ...(options.sasl === undefined ? {} : { sasl: kafkajsSasl(options.sasl) }),
   });
-  // A connection failure says which brokers were tried, as a retriable BROKER_UNAVAILABLE.
+  // A connection failure says which brokers were tried and, for refused credentials or an
+  // untrusted certificate, what to fix (not retriable: retrying cannot help).
   const connectOrExplain = async (connect: () => Promise<void>): Promise<void> => {
     try {
       await connect();
     } catch (error) {
-      throw new StreamtrainError(
-        'BROKER_UNAVAILABLE',
-        `cannot reach Kafka at ${options.brokers.join(',')}`,
-        {
-          retriable: true,
-          cause: error,
-        },
-      );
+      throw explainConnectError(error, options);
     }
   };
   return {

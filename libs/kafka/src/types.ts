@@ -38,6 +38,11 @@ export interface BatchControl {
    * the effect of those messages is durable (e.g. after the warehouse commit).
    */
   commit(offset: string): Promise<void>;
+  /**
+   * Marks everything up to and including `offset` as read without committing it, so the next
+   * fetch moves on: for readers that keep no position in Kafka (the console's dead-letter view).
+   */
+  markRead(offset: string): void;
 }
 
 /** Handles one batch. Resolve to move on; throw to have the batch redelivered after a backoff. */

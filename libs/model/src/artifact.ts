@@ -31,6 +31,29 @@ export interface ModelArtifact {
   trainedSamples: number;
   /** Adam's learning rate, kept so a warm start continues with the same step size. */
   learningRate: number;
+  /**
+   * Adam's state, so a warm start continues the same optimisation instead of restarting Adam
+   * (whose first steps after a restart move every weight by about the learning rate). Absent in
+   * artifacts of models never trained, and in those written before it existed.
+   */
+  optimizer?: OptimizerState;
+}
+
+/** Adam's step count and moment estimates, as stored in a {@link ModelArtifact}. */
+export interface OptimizerState {
+  kind: 'adam';
+  /** Gradient steps taken so far (Adam's bias correction depends on it). */
+  iterations: number;
+  /**
+   * Adam's running powers β₁ᵗ⁺¹ and β₂ᵗ⁺¹ as the optimizer accumulated them (products in float32,
+   * which differ in the last bits from a recomputed power), so a restored Adam steps identically.
+   */
+  betaPowers: [number, number];
+  /**
+   * First moments then second moments, little-endian float32, each in `weightSpecs` order and
+   * shape (every weight of the network is trainable).
+   */
+  momentsBase64: string;
 }
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
@@ -60,6 +83,14 @@ const ModelArtifactSchema = z
     }),
     trainedSamples: z.int().nonnegative(),
     learningRate: finite.refine((v) => v > 0, 'expected a positive number'),
+    optimizer: z
+      .strictObject({
+        kind: z.literal('adam'),
+        iterations: z.int().nonnegative(),
+        betaPowers: z.tuple([finite, finite]),
+        momentsBase64: z.base64(),
+      })
+      .optional(),
   })
   .superRefine((artifact, context) => {
     const features = artifact.featureNames.length;
@@ -85,6 +116,8 @@ export function invalidArtifactError(reason: string, cause?: unknown): Streamtra
 export interface DecodedArtifact {
   readonly artifact: ModelArtifact;
   readonly weightData: ArrayBuffer;
+  /** Adam's moments (first, then second), when the artifact holds an optimizer state. */
+  readonly moments?: Float32Array;
 }
 
 /**
@@ -115,7 +148,16 @@ export function decodeArtifact(value: unknown): DecodedArtifact {
   // `.buffer` holds unrelated bytes, and tfjs reads the whole ArrayBuffer it is given.
   const weights = new Uint8Array(encoded.length);
   weights.set(encoded);
-  return { artifact, weightData: weights.buffer };
+  if (artifact.optimizer === undefined) return { artifact, weightData: weights.buffer };
+  const moments = Buffer.from(artifact.optimizer.momentsBase64, 'base64');
+  if (moments.length !== 2 * expectedBytes) {
+    throw invalidArtifactError(
+      `optimizer.momentsBase64 holds ${moments.length} bytes but two moments of weightSpecs take ${2 * expectedBytes}`,
+    );
+  }
+  const momentBytes = new Uint8Array(moments.length);
+  momentBytes.set(moments);
+  return { artifact, weightData: weights.buffer, moments: new Float32Array(momentBytes.buffer) };
 }
 
 /** Encodes tfjs weight bytes for {@link ModelArtifact.weightsBase64}. */

@@ -6,7 +6,7 @@ import {
   invalidArtifactError,
   MODEL_ARTIFACT_FORMAT,
 } from './artifact';
-import type { ModelArtifact, WeightSpec } from './artifact';
+import type { ModelArtifact, OptimizerState, WeightSpec } from './artifact';
 import { toDenseMatrix, toLabels } from './feature-matrix';
 import type { FeatureMatrix } from './feature-matrix';
 import type { ModelMetrics } from './gate';
@@ -21,6 +21,15 @@ export interface FraudModelOptions {
   learningRate?: number;
   /** Seeds the weight initialisers: the same seed builds the same model. @default 42 */
   seed?: number;
+}
+
+/** Options of {@link FraudModel.fromArtifact}. */
+export interface FromArtifactOptions {
+  /**
+   * `restore`: continue with the artifact's Adam state when it has one; `reset`: start Adam over
+   * (what every warm start did before the state was stored). @default 'restore'
+   */
+  optimizerState?: 'restore' | 'reset';
 }
 
 /** Options of {@link FraudModel.train}. */
@@ -113,6 +122,60 @@ function weightedBinaryCrossEntropy(
   return tf.mean(tf.mul(perExample, weights));
 }
 
+/**
+ * Gives `optimizer` the step count and moments of a saved Adam, for the network's trainable
+ * weights in order (the order `train` passes them to `minimize`).
+ */
+async function restoreAdam(
+  optimizer: tf.Optimizer,
+  network: tf.LayersModel,
+  state: OptimizerState,
+  moments: Float32Array,
+): Promise<void> {
+  const { iterations } = state;
+  const weights = network.trainableWeights;
+  const named: { name: string; tensor: tf.Tensor }[] = [
+    { name: 'iter', tensor: tf.scalar(iterations, 'int32') },
+  ];
+  let offset = 0;
+  for (const kind of ['m', 'v']) {
+    for (const weight of weights) {
+      const size = weight.shape.reduce((n: number, d) => n * (d as number), 1);
+      named.push({
+        name: `${weight.originalName}/${kind}`,
+        tensor: tf.tensor(moments.subarray(offset, offset + size), weight.shape as number[]),
+      });
+      offset += size;
+    }
+  }
+  try {
+    await optimizer.setWeights(named);
+  } finally {
+    // The optimizer's variables hold their own references to the data.
+    for (const { tensor } of named) tensor.dispose();
+  }
+  // setWeights recomputes β^(t+1) with pow; the running products it replaced differ in the last
+  // bits, enough to make the next steps drift. tfjs 4.22 keeps them in these private variables.
+  const powers = adamPowers(optimizer);
+  if (powers !== undefined) {
+    tf.tidy(() => {
+      powers[0].assign(tf.scalar(state.betaPowers[0]));
+      powers[1].assign(tf.scalar(state.betaPowers[1]));
+    });
+  }
+}
+
+/** Adam's running β powers (private in tfjs 4.22), or `undefined` if tfjs changed shape. */
+function adamPowers(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | undefined {
+  const { accBeta1, accBeta2 } = optimizer as unknown as {
+    accBeta1?: unknown;
+    accBeta2?: unknown;
+  };
+  return accBeta1 instanceof tf.Variable && accBeta2 instanceof tf.Variable
+    ? [accBeta1, accBeta2]
+    : undefined;
+}
+
 /** Lets heartbeats and consumers on the same event loop run between training steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -164,13 +227,17 @@ export class FraudModel {
   /**
    * Rebuilds a model from a {@link ModelArtifact}. Takes `unknown` because artifacts come back
    * from the registry as untyped JSON; the value is validated before use.
-   * Adam's moment estimates are not stored, so they restart after a reload: the first steps then
-   * move each weight by about the learning rate.
+   * Adam's step count and moments are restored from the artifact when it holds them (unless
+   * `options.optimizerState` is `reset`), so training continues as if the model had never been
+   * saved; otherwise Adam restarts and its first steps move each weight by about the learning rate.
    *
    * @throws StreamtrainError `MODEL_ARTIFACT_INVALID` with the reason when the artifact does not
    *   validate or its topology and weights do not load.
    */
-  static async fromArtifact(artifact: unknown): Promise<FraudModel> {
+  static async fromArtifact(
+    artifact: unknown,
+    options: FromArtifactOptions = {},
+  ): Promise<FraudModel> {
     const decoded = decodeArtifact(artifact);
     const { featureNames, normalizer, trainedSamples, learningRate } = decoded.artifact;
     let network: tf.LayersModel;
@@ -204,11 +271,16 @@ export class FraudModel {
           `[null, ${featureNames.length}] to [null, 1]`,
       );
     }
+    const optimizer = tf.train.adam(learningRate);
+    const { moments } = decoded;
+    if (moments !== undefined && options.optimizerState !== 'reset') {
+      await restoreAdam(optimizer, network, decoded.artifact.optimizer as OptimizerState, moments);
+    }
     return new FraudModel(
       featureNames,
       network,
       new RunningNormalizer(featureNames, normalizer),
-      tf.train.adam(learningRate),
+      optimizer,
       learningRate,
       trainedSamples,
     );
@@ -339,6 +411,7 @@ export class FraudModel {
     if (saved?.weightData === undefined || saved.weightSpecs === undefined) {
       throw new Error('tfjs saved the model without weights');
     }
+    const optimizer = await this.optimizerState();
     return {
       format: MODEL_ARTIFACT_FORMAT,
       featureNames: [...this.featureNames],
@@ -348,10 +421,11 @@ export class FraudModel {
       normalizer: this.normalizer.toState(),
       trainedSamples: this.samplesSeen,
       learningRate: this.learningRate,
+      ...(optimizer === undefined ? {} : { optimizer }),
     };
   }
 
-  /** An independent copy (weights and statistics; fresh optimizer state), e.g. a candidate. */
+  /** An independent copy (weights, statistics and optimizer state), e.g. a candidate. */
   async clone(): Promise<FraudModel> {
     return FraudModel.fromArtifact(await this.toArtifact());
   }
@@ -362,6 +436,37 @@ export class FraudModel {
     this.disposed = true;
     this.network.dispose();
     this.optimizer.dispose();
+  }
+
+  /** Adam's state for the artifact; `undefined` before the first gradient step. */
+  private async optimizerState(): Promise<OptimizerState | undefined> {
+    const saved = await this.optimizer.getWeights();
+    try {
+      const [iterations, ...moments] = saved;
+      if (iterations === undefined || moments.length === 0) return undefined;
+      const parts = await Promise.all(moments.map((named) => named.tensor.data<'float32'>()));
+      const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+      let offset = 0;
+      for (const part of parts) {
+        flat.set(part, offset);
+        offset += part.length;
+      }
+      const powers = adamPowers(this.optimizer);
+      const step = (await iterations.tensor.data())[0] as number;
+      return {
+        kind: 'adam',
+        iterations: step,
+        betaPowers:
+          powers === undefined
+            ? [0.9 ** (step + 1), 0.999 ** (step + 1)]
+            : [(await powers[0].data())[0] as number, (await powers[1].data())[0] as number],
+        momentsBase64: encodeWeights(flat.buffer),
+      };
+    } finally {
+      // getWeights hands back the live moment variables, which stay the optimizer's; only the
+      // iteration scalar is a fresh tensor.
+      saved[0]?.tensor.dispose();
+    }
   }
 
   private assertUsable(): void {

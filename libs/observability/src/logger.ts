@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pino from 'pino';
 import type { Logger } from 'pino';
 
@@ -14,17 +15,30 @@ export interface LoggerOptions {
 }
 
 /**
- * Structured JSON logs to stdout. Secrets that may appear in config or errors are redacted.
- * Components take `logger.child({ component })`.
+ * Structured JSON logs to stdout, the one log format of every program (services and CLIs): pino's
+ * JSON with `service`, `pid` and `hostname` on every line, ISO time, the level as a word. Secrets
+ * that may appear in config or errors are redacted. Components take `logger.child({ component })`;
+ * code that handles a batch logs through `logger.child({ batchId })`.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level ?? 'info',
-      base: { service: options.service },
+      base: { service: options.service, pid: process.pid, hostname: hostname() },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['*.password', '*.AMQP_URL', '*.DATABASE_URL', 'config.*URL', 'url'],
+        paths: [
+          '*.password',
+          '*.AMQP_URL',
+          '*.DATABASE_URL',
+          'config.*URL',
+          'url',
+          '*.KAFKA_SASL_PASSWORD',
+          '*.KAFKA_SSL_KEY_PASSWORD',
+          '*.KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET',
+          '*.clientSecret',
+          '*.keyPassword',
+        ],
         censor: '[redacted]',
       },
       formatters: { level: (label) => ({ level: label }) },

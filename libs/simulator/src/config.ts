@@ -22,6 +22,27 @@ export type LabelDelay =
       readonly meanDays: number;
     };
 
+/** The fraud-scenario parameters a {@link PatternChange} may set. */
+export type ScenarioParameters = Pick<
+  SimulatorConfig,
+  | 'fraudAmountThreshold'
+  | 'compromisedTerminalsPerDay'
+  | 'terminalCompromiseDays'
+  | 'compromisedCustomersPerDay'
+  | 'customerCompromiseDays'
+  | 'compromisedCustomerFraudShare'
+  | 'compromisedAmountMultiplier'
+>;
+
+/**
+ * Fraud patterns that change part-way through a simulation: from day `fromDay` (0-based, that day
+ * included) the given scenario parameters replace the configured ones. Everything before that day
+ * is exactly the simulation without the change; compromises already running keep their end day.
+ */
+export interface PatternChange extends Partial<ScenarioParameters> {
+  readonly fromDay: number;
+}
+
 /**
  * A simulation, fully specified. The defaults reproduce the Fraud Detection Handbook's simulated
  * dataset (Le Borgne et al., "Transaction data simulator"): about 1.75 million transactions and
@@ -77,6 +98,8 @@ export interface SimulatorConfig {
   readonly channelWeights: Readonly<Partial<Record<Channel, number>>>;
   /** Delay of a fraud label after its transaction. @default { kind: 'uniform', minDays: 1, maxDays: 7 } */
   readonly labelDelay: LabelDelay;
+  /** Fraud patterns that change from a given day on, for staleness experiments. @default none */
+  readonly patternChange?: PatternChange;
 }
 
 /** Options of a simulation: any subset of {@link SimulatorConfig}; the rest take their defaults. */
@@ -128,6 +151,18 @@ const optionsSchema = z
       .partialRecord(z.enum(CHANNELS), z.number().finite().nonnegative())
       .default({ mobile: 0.4, web: 0.35, pos: 0.25 }),
     labelDelay: labelDelaySchema.default({ kind: 'uniform', minDays: 1, maxDays: 7 }),
+    patternChange: z
+      .strictObject({
+        fromDay: z.number().int().min(0),
+        fraudAmountThreshold: z.number().finite().optional(),
+        compromisedTerminalsPerDay: z.number().finite().nonnegative().optional(),
+        terminalCompromiseDays: z.number().int().min(1).optional(),
+        compromisedCustomersPerDay: z.number().finite().nonnegative().optional(),
+        customerCompromiseDays: z.number().int().min(1).optional(),
+        compromisedCustomerFraudShare: z.number().min(0).max(1).optional(),
+        compromisedAmountMultiplier: z.number().finite().positive().max(100).optional(),
+      })
+      .optional(),
   })
   .superRefine((options, context) => {
     if (options.meanAmountMin > options.meanAmountMax) {
@@ -189,7 +224,31 @@ export function resolveSimulatorConfig(options: SimulatorOptions = {}): Simulato
       data.compromisedCustomersPerDay ?? (3 * data.customers) / HANDBOOK_CUSTOMERS,
     channelWeights: Object.freeze({ ...data.channelWeights }),
     labelDelay: Object.freeze({ ...data.labelDelay }),
+    ...(data.patternChange === undefined
+      ? {}
+      : { patternChange: Object.freeze(withoutUndefined(data.patternChange)) }),
   });
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}
+
+/** The scenario parameters in force on `day`: the configured ones, changed from `fromDay` on. */
+export function scenarioParametersOn(config: SimulatorConfig, day: number): ScenarioParameters {
+  const base: ScenarioParameters = {
+    fraudAmountThreshold: config.fraudAmountThreshold,
+    compromisedTerminalsPerDay: config.compromisedTerminalsPerDay,
+    terminalCompromiseDays: config.terminalCompromiseDays,
+    compromisedCustomersPerDay: config.compromisedCustomersPerDay,
+    customerCompromiseDays: config.customerCompromiseDays,
+    compromisedCustomerFraudShare: config.compromisedCustomerFraudShare,
+    compromisedAmountMultiplier: config.compromisedAmountMultiplier,
+  };
+  const change = config.patternChange;
+  if (change === undefined || day < change.fromDay) return base;
+  const { fromDay: _fromDay, ...overrides } = change;
+  return { ...base, ...overrides };
 }
 
 /** Midnight UTC of the first simulated day, in epoch milliseconds. */

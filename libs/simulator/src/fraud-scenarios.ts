@@ -1,4 +1,5 @@
-import type { SimulatorConfig } from './config';
+import { scenarioParametersOn } from './config';
+import type { ScenarioParameters, SimulatorConfig } from './config';
 import type { FraudScenario } from './events';
 import type { Random } from './random';
 
@@ -26,6 +27,8 @@ export class FraudInjector {
   private readonly terminalUntil: Int32Array;
   /** Per customer, the first day on which its credentials are no longer abused. */
   private readonly customerUntil: Int32Array;
+  private cachedDay = Number.NaN;
+  private cached: ScenarioParameters | null = null;
 
   /** Starts with nothing compromised; draws from `random` only. */
   constructor(config: SimulatorConfig, random: Random) {
@@ -40,21 +43,31 @@ export class FraudInjector {
    * itself, as in the handbook; a repeat compromise extends the window.
    */
   startDay(day: number): void {
-    const { config, random } = this;
+    const { random } = this;
+    const config = this.parametersOn(day);
     const terminals = random.roundStochastically(config.compromisedTerminalsPerDay);
-    for (const index of random.sampleDistinct(config.terminals, terminals)) {
+    for (const index of random.sampleDistinct(this.config.terminals, terminals)) {
       this.terminalUntil[index] = Math.max(
         this.terminalUntil[index] as number,
         day + config.terminalCompromiseDays,
       );
     }
     const customers = random.roundStochastically(config.compromisedCustomersPerDay);
-    for (const index of random.sampleDistinct(config.customers, customers)) {
+    for (const index of random.sampleDistinct(this.config.customers, customers)) {
       this.customerUntil[index] = Math.max(
         this.customerUntil[index] as number,
         day + config.customerCompromiseDays,
       );
     }
+  }
+
+  /** The scenario parameters of `day`, cached per day (`classify` runs per transaction). */
+  private parametersOn(day: number): ScenarioParameters {
+    if (this.cachedDay !== day) {
+      this.cachedDay = day;
+      this.cached = scenarioParametersOn(this.config, day);
+    }
+    return this.cached as ScenarioParameters;
   }
 
   /** Whether `terminalIndex` is compromised on `day`. */
@@ -77,15 +90,16 @@ export class FraudInjector {
     amount: number,
     day: number,
   ): Classification {
-    let scenario: FraudScenario = amount > this.config.fraudAmountThreshold ? 1 : 0;
+    const config = this.parametersOn(day);
+    let scenario: FraudScenario = amount > config.fraudAmountThreshold ? 1 : 0;
     if (this.isTerminalCompromised(terminalIndex, day)) scenario = 2;
     if (
       this.isCustomerCompromised(customerIndex, day) &&
-      this.random.bernoulli(this.config.compromisedCustomerFraudShare)
+      this.random.bernoulli(config.compromisedCustomerFraudShare)
     ) {
       return {
         scenario: 3,
-        amount: roundToCents(amount * this.config.compromisedAmountMultiplier),
+        amount: roundToCents(amount * config.compromisedAmountMultiplier),
       };
     }
     return { scenario, amount };

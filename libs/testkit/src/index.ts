@@ -3,3 +3,4 @@ export * from './wait-for';
 export * from './isolation';
 export * from './containers';
 export * from './event-harness';
+export * from './secure-kafka';

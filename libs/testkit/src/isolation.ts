@@ -48,9 +48,10 @@ export interface TestTopics {
 export async function createTestTopics(
   bases: readonly string[],
   partitions = 4,
+  brokers: readonly string[] = testServers().kafkaBrokers,
 ): Promise<TestTopics> {
   const kafka = createKafkaClient({
-    brokers: testServers().kafkaBrokers,
+    brokers,
     clientId: 'testkit',
     logger: testLogger,
   });

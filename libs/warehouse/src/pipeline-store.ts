@@ -1,4 +1,7 @@
 import type { PoolClient, Pool } from 'pg';
+import type { FeaturesReady } from '@streamtrain/contracts';
+import { enqueueOutbox } from './outbox';
+import { inTransaction } from './pool';
 
 /** A transaction as the pipeline and trainer read it. */
 export interface StoredTransaction {
@@ -195,59 +198,6 @@ export async function upsertFeatures(
   return result.rowCount ?? 0;
 }
 
-/** Options of {@link matureExamples}. */
-export interface MaturityWindow {
-  exampleSetId: string;
-  /** The current watermark: labels reported up to it are known. */
-  watermarkMs: number;
-  /** Transactions with event time up to this are mature (no label by now means genuine). */
-  matureBeforeMs: number;
-  /** Previous `matureBeforeMs`: the range `(previous, matureBeforeMs]` is new this time. */
-  previousMatureBeforeMs: number | null;
-  /** The ingest batches in hand: their late-arriving old transactions and new labels are included. */
-  batchIds: readonly string[];
-}
-
-/**
- * Turns transactions whose label is now known into training examples, idempotently:
- * - newly mature transactions (event time in the new maturity range, or arrived late in this
- *   batch with an old event time): label 1 if a fraud label was reported by the watermark, else 0;
- * - transactions whose fraud label arrived in this batch (known early, before maturity);
- * - an example already stored as genuine whose fraud label arrived late is corrected to 1.
- * Only transactions with stored features become examples. Returns the number added or corrected.
- */
-export async function matureExamples(client: PoolClient, window: MaturityWindow): Promise<number> {
-  const result = await client.query(
-    `WITH candidates AS (
-       SELECT t.transaction_id, t.event_time FROM transactions t
-       WHERE t.event_time <= $3 AND ($4::timestamptz IS NULL OR t.event_time > $4)
-       UNION
-       SELECT t.transaction_id, t.event_time FROM transactions t
-       WHERE t.batch_id = ANY($5::text[]) AND t.event_time <= $3
-       UNION
-       SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
-       WHERE l.batch_id = ANY($5::text[]) AND l.is_fraud AND l.reported_at <= $2
-     )
-     INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at)
-     SELECT c.transaction_id, $1,
-            CASE WHEN EXISTS (SELECT 1 FROM labels l WHERE l.transaction_id = c.transaction_id
-                                AND l.is_fraud AND l.reported_at <= $2) THEN 1 ELSE 0 END,
-            c.event_time, $2
-     FROM candidates c JOIN features f USING (transaction_id)
-     ON CONFLICT (transaction_id) DO UPDATE
-       SET label = 1, corrected = true, example_set_id = EXCLUDED.example_set_id, matured_at = EXCLUDED.matured_at
-       WHERE training_examples.label = 0 AND EXCLUDED.label = 1`,
-    [
-      window.exampleSetId,
-      new Date(window.watermarkMs),
-      new Date(window.matureBeforeMs),
-      window.previousMatureBeforeMs === null ? null : new Date(window.previousMatureBeforeMs),
-      window.batchIds,
-    ],
-  );
-  return result.rowCount ?? 0;
-}
-
 /** Records that the pipeline processed `batchId`. */
 export async function recordPipelineBatch(
   client: PoolClient,
@@ -267,4 +217,198 @@ export async function recordPipelineBatch(
       batch.watermarkMs === null ? null : new Date(batch.watermarkMs),
     ],
   );
+}
+
+/** A transaction the maturity rule looks at, with what the warehouse knows of its label. */
+export interface MaturityCandidateRecord {
+  transactionId: string;
+  eventTimeMs: number;
+  fraudReportedAtMs: number | null;
+  currentLabel: 0 | 1 | null;
+}
+
+/** The selection of a pass's maturity candidates (the pipeline's domain defines it). */
+export interface MaturityCandidateQuery {
+  watermarkMs: number;
+  matureBeforeMs: number;
+  previousMatureBeforeMs: number | null;
+  batchIds: readonly string[];
+}
+
+/** A decided training example. */
+export interface ExampleRecord {
+  transactionId: string;
+  eventTimeMs: number;
+  label: 0 | 1;
+  corrected: boolean;
+}
+
+/**
+ * The transactions (with stored features) of the query: newly mature by event time, arrived late
+ * in the batches in hand, or with a fraud label in those batches reported by the watermark; each
+ * with its earliest fraud report and its current example label.
+ */
+export async function readMaturityCandidates(
+  db: Queryable,
+  query: MaturityCandidateQuery,
+): Promise<MaturityCandidateRecord[]> {
+  const { rows } = await db.query<{
+    transaction_id: string;
+    event_time: Date;
+    fraud_reported_at: Date | null;
+    current_label: number | null;
+  }>(
+    `WITH candidates AS (
+       SELECT t.transaction_id, t.event_time FROM transactions t
+       WHERE t.event_time <= $2 AND ($3::timestamptz IS NULL OR t.event_time > $3)
+       UNION
+       SELECT t.transaction_id, t.event_time FROM transactions t
+       WHERE t.batch_id = ANY($4::text[]) AND t.event_time <= $2
+       UNION
+       SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
+       WHERE l.batch_id = ANY($4::text[]) AND l.is_fraud AND l.reported_at <= $1
+     )
+     SELECT c.transaction_id, c.event_time,
+            (SELECT min(l.reported_at) FROM labels l
+             WHERE l.transaction_id = c.transaction_id AND l.is_fraud) AS fraud_reported_at,
+            e.label AS current_label
+     FROM candidates c JOIN features f USING (transaction_id)
+     LEFT JOIN training_examples e USING (transaction_id)`,
+    [
+      new Date(query.watermarkMs),
+      new Date(query.matureBeforeMs),
+      query.previousMatureBeforeMs === null ? null : new Date(query.previousMatureBeforeMs),
+      query.batchIds,
+    ],
+  );
+  return rows.map((row) => ({
+    transactionId: row.transaction_id,
+    eventTimeMs: row.event_time.getTime(),
+    fraudReportedAtMs: row.fraud_reported_at?.getTime() ?? null,
+    currentLabel: row.current_label === null ? null : row.current_label === 1 ? 1 : 0,
+  }));
+}
+
+/**
+ * Writes decided examples under `exampleSetId`: new ones inserted, a genuine one turned fraud
+ * corrected (and moved to this set); anything else is left alone. Returns the rows written.
+ */
+export async function saveTrainingExamples(
+  client: PoolClient,
+  exampleSetId: string,
+  maturedAtMs: number,
+  examples: readonly ExampleRecord[],
+): Promise<number> {
+  if (examples.length === 0) return 0;
+  const result = await client.query(
+    `INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at, corrected)
+     SELECT id, $5, label, t, $6, corrected
+     FROM unnest($1::text[], $2::smallint[], $3::timestamptz[], $4::boolean[]) AS x(id, label, t, corrected)
+     ON CONFLICT (transaction_id) DO UPDATE
+       SET label = 1, corrected = true, example_set_id = EXCLUDED.example_set_id, matured_at = EXCLUDED.matured_at
+       WHERE training_examples.label = 0 AND EXCLUDED.label = 1`,
+    [
+      examples.map((example) => example.transactionId),
+      examples.map((example) => example.label),
+      examples.map((example) => new Date(example.eventTimeMs)),
+      examples.map((example) => example.corrected),
+      exampleSetId,
+      new Date(maturedAtMs),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** One pass's writes on a client holding the pipeline's transaction. */
+export class PostgresPipelineTransaction {
+  constructor(private readonly client: PoolClient) {}
+
+  lockState(): Promise<PipelineState> {
+    return lockPipelineState(this.client);
+  }
+
+  doneBatches(batchIds: readonly string[]): Promise<Set<string>> {
+    return donePipelineBatches(this.client, batchIds);
+  }
+
+  saveFeatures(
+    batchId: string,
+    featureSetVersion: number,
+    rows: readonly FeatureRecord[],
+  ): Promise<number> {
+    return upsertFeatures(this.client, batchId, featureSetVersion, rows);
+  }
+
+  maturityCandidates(query: MaturityCandidateQuery): Promise<MaturityCandidateRecord[]> {
+    return readMaturityCandidates(this.client, query);
+  }
+
+  saveExamples(
+    exampleSetId: string,
+    maturedAtMs: number,
+    examples: readonly ExampleRecord[],
+  ): Promise<number> {
+    return saveTrainingExamples(this.client, exampleSetId, maturedAtMs, examples);
+  }
+
+  saveState(state: PipelineState): Promise<void> {
+    return savePipelineState(this.client, state);
+  }
+
+  recordBatch(batch: {
+    batchId: string;
+    featureCount: number;
+    exampleCount: number;
+    watermarkMs: number | null;
+  }): Promise<void> {
+    return recordPipelineBatch(this.client, batch);
+  }
+
+  announce(ready: FeaturesReady): Promise<void> {
+    return enqueueOutbox(this.client, 'pipeline_outbox', {
+      eventId: `features:${ready.batchId}`,
+      routingKey: ready.type,
+      payload: ready,
+    });
+  }
+}
+
+/**
+ * The pipeline's store on PostgreSQL (the port is `PipelineStore` in services/pipeline's domain):
+ * reads what ingest landed through read models, writes the pipeline's own tables. SQL only moves
+ * data; which examples mature, and with which label, is decided by the pipeline's domain.
+ */
+export class PostgresPipelineStore {
+  constructor(private readonly pool: Pool) {}
+
+  doneBatches(batchIds: readonly string[]): Promise<Set<string>> {
+    return donePipelineBatches(this.pool, batchIds);
+  }
+
+  async readBatches(
+    batchIds: readonly string[],
+  ): Promise<{ transactions: StoredTransaction[]; labels: StoredLabel[] }> {
+    const [transactions, labels] = await Promise.all([
+      readBatchTransactions(this.pool, batchIds),
+      readBatchLabels(this.pool, batchIds),
+    ]);
+    return { transactions, labels };
+  }
+
+  readHistory(
+    customerIds: readonly string[],
+    terminalIds: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<StoredTransaction[]> {
+    return readHistory(this.pool, customerIds, terminalIds, fromMs, toMs);
+  }
+
+  readKnownLabels(fromMs: number, toMs: number): Promise<StoredLabel[]> {
+    return readKnownLabels(this.pool, fromMs, toMs);
+  }
+
+  transact<T>(work: (tx: PostgresPipelineTransaction) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, (client) => work(new PostgresPipelineTransaction(client)));
+  }
 }

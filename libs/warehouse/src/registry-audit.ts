@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { PromotionPin } from '@streamtrain/training';
 
 type Queryable = Pool | PoolClient;
 
@@ -81,13 +82,8 @@ export async function readAliasChanges(
   }));
 }
 
-/** A freeze of automatic promotion. */
-export interface PromotionPin {
-  modelName: string;
-  actor: string;
-  reason: string;
-  pinnedAt: string;
-}
+export type { PromotionPin } from '@streamtrain/training';
+export { underPin } from '@streamtrain/training';
 
 /** The pin of `modelName`, or null when automatic promotion is allowed. */
 export async function readPromotionPin(
@@ -102,20 +98,4 @@ export async function readPromotionPin(
   return row === undefined
     ? null
     : { modelName, actor: row.actor, reason: row.reason, pinnedAt: row.pinned_at.toISOString() };
-}
-
-/**
- * The gate's verdict under a pin: a pinned model keeps its champion whatever the gate says, and
- * the reason says so, so the registry and the logs show why a good candidate was not promoted.
- */
-export function underPin<D extends { promote: boolean; reason: string }>(
-  decision: D,
-  pin: PromotionPin | null,
-): D {
-  if (pin === null || !decision.promote) return decision;
-  return {
-    ...decision,
-    promote: false,
-    reason: `promotion frozen by ${pin.actor}'s pin (${pin.reason}); the gate said: ${decision.reason}`,
-  };
 }

@@ -1,117 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
-import type { ModelMetrics, OffsetRange } from '@streamtrain/contracts';
+import type { ModelMetrics } from '@streamtrain/contracts';
+import type { Lineage, ModelAlias } from '@streamtrain/training';
 import { readPromotionPin, recordAliasChange, underPin } from './registry-audit';
 
 type Queryable = Pool | PoolClient;
 
-/** Labelled feature vectors, ready for training or evaluation. */
-export interface ExampleSet {
-  transactionIds: string[];
-  features: number[][];
-  labels: number[];
-  eventTimesMs: number[];
-}
-
-function toExampleSet(
-  rows: { transaction_id: string; feature_values: number[]; label: number; event_time: Date }[],
-): ExampleSet {
-  return {
-    transactionIds: rows.map((row) => row.transaction_id),
-    features: rows.map((row) => row.feature_values),
-    labels: rows.map((row) => row.label),
-    eventTimesMs: rows.map((row) => row.event_time.getTime()),
-  };
-}
-
-/**
- * Whether an example is held out from training for the champion/challenger gate: a stable
- * hash of its id, so every process agrees without storing a flag.
- */
-const HOLDOUT_SQL = `(abs(hashtext(e.transaction_id)) % 5 = 0)`;
-
-/** The training examples that matured with the given pipeline batches, excluding the holdout. */
-export async function readTrainingExamples(
-  db: Queryable,
-  exampleSetIds: readonly string[],
-): Promise<ExampleSet> {
-  const { rows } = await db.query<{
-    transaction_id: string;
-    feature_values: number[];
-    label: number;
-    event_time: Date;
-  }>(
-    `SELECT e.transaction_id, f.feature_values, e.label, e.event_time
-     FROM training_examples e JOIN features f USING (transaction_id)
-     WHERE e.example_set_id = ANY($1::text[]) AND NOT ${HOLDOUT_SQL}
-     ORDER BY e.event_time, e.transaction_id`,
-    [exampleSetIds],
-  );
-  return toExampleSet(rows);
-}
-
-/** The most recent `limit` holdout examples matured by `exampleSetId`'s time: the gate's test set. */
-export async function readRecentHoldout(db: Queryable, limit: number): Promise<ExampleSet> {
-  const { rows } = await db.query<{
-    transaction_id: string;
-    feature_values: number[];
-    label: number;
-    event_time: Date;
-  }>(
-    `SELECT * FROM (
-       SELECT e.transaction_id, f.feature_values, e.label, e.event_time
-       FROM training_examples e JOIN features f USING (transaction_id)
-       WHERE ${HOLDOUT_SQL}
-       ORDER BY e.event_time DESC, e.transaction_id DESC LIMIT $1
-     ) recent ORDER BY event_time, transaction_id`,
-    [limit],
-  );
-  return toExampleSet(rows);
-}
-
-/** What trained a model version, enough to rebuild it. */
-export interface Lineage {
-  exampleSetIds: string[];
-  /** The ingest batches whose transactions were in the training examples. */
-  sourceBatchIds: string[];
-  /** Their Kafka (topic, partition, offset range) sets. */
-  offsets: OffsetRange[];
-  /** Labels reported up to this event time were used. */
-  labelCutoff: string | null;
-  featureSetVersion: number;
-  parentVersionId: string | null;
-  /** Orchestrated retrains: the event-time windows the run trained and evaluated on. */
-  window?: {
-    trainFromMs: number;
-    trainToMs: number;
-    testFromMs: number;
-    testToMs: number;
-    labelCutoffMs: number;
-  };
-  /** The training options, so a rebuild trains the same way. */
-  training?: {
-    epochs: number;
-    batchSize: number;
-    positiveWeight: number;
-    seed: number;
-    warmStart: boolean;
-  };
-}
-
-/** The ingest batches (and their offset ranges) behind the examples of the given pipeline batches. */
-export async function readSourceBatches(
-  db: Queryable,
-  exampleSetIds: readonly string[],
-): Promise<{ batchIds: string[]; offsets: OffsetRange[] }> {
-  const { rows } = await db.query<{ batch_id: string; offsets: OffsetRange[] }>(
-    `SELECT b.batch_id, b.offsets FROM ingest_batches b
-     WHERE b.batch_id IN (SELECT DISTINCT t.batch_id FROM training_examples e
-                          JOIN transactions t USING (transaction_id)
-                          WHERE e.example_set_id = ANY($1::text[]))
-     ORDER BY b.batch_id`,
-    [exampleSetIds],
-  );
-  return { batchIds: rows.map((row) => row.batch_id), offsets: rows.flatMap((row) => row.offsets) };
-}
+export type { Lineage, ModelAlias } from '@streamtrain/training';
 
 /** A stored model version (without its artifact). */
 export interface ModelVersionRecord {
@@ -165,7 +59,6 @@ const VERSION_COLUMNS = `v.version_id, v.model_name, v.version, v.parent_version
   v.champion_metrics, v.lineage, v.backend, v.trained_samples, v.created_at`;
 
 /** Registry aliases: `champion` serves; `latest` is the newest trained version, promoted or not. */
-export type ModelAlias = 'champion' | 'latest';
 
 /**
  * The version an alias points at, with its artifact, or null before there is one. Continuous
@@ -214,14 +107,33 @@ export interface NewModelVersion {
   trainedSamples: number;
 }
 
+/** What the registry recorded: the version's number and whether it became champion, and why. */
+export interface RecordedVersion {
+  version: number;
+  promoted: boolean;
+  gateReason: string;
+}
+
 /**
- * Registers a version (numbered after the latest) and, when promoted, moves the `champion`
- * alias to it and retires the previous champion. Run inside the caller's transaction.
+ * Registers a version (numbered after the latest) and returns its number; see
+ * {@link recordModelVersion}.
  */
 export async function registerModelVersion(
   client: PoolClient,
   input: NewModelVersion,
 ): Promise<number> {
+  return (await recordModelVersion(client, input)).version;
+}
+
+/**
+ * Registers a version (numbered after the latest) and, when promoted and the model is not
+ * pinned, moves the `champion` alias to it and retires the previous champion. Run inside the
+ * caller's transaction; what it returns is what was recorded (announce only a promoted one).
+ */
+export async function recordModelVersion(
+  client: PoolClient,
+  input: NewModelVersion,
+): Promise<RecordedVersion> {
   // Serialise version numbering per model across trainers and retrains.
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model:${input.modelName}`]);
   const { rows } = await client.query<{ next: number }>(
@@ -284,61 +196,5 @@ export async function registerModelVersion(
       [input.modelName, input.versionId],
     );
   }
-  return version;
-}
-
-/** Whether the trainer already handled `batchId` (a redelivery). */
-export async function isTrainerBatchDone(db: Queryable, batchId: string): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM trainer_batches WHERE batch_id = $1', [
-    batchId,
-  ]);
-  return (rowCount ?? 0) > 0;
-}
-
-/** A `features.ready` batch the trainer has accepted but not trained on yet. */
-export interface PendingTrainerBatch {
-  batchId: string;
-  /** Training (non-holdout) examples it brings. */
-  examples: number;
-  recordedAtMs: number;
-}
-
-/** The batches waiting for the next training step, oldest first. */
-export async function readPendingTrainerBatches(db: Queryable): Promise<PendingTrainerBatch[]> {
-  const { rows } = await db.query<{ batch_id: string; examples: string; processed_at: Date }>(
-    `SELECT b.batch_id, b.processed_at,
-            (SELECT count(*) FROM training_examples e WHERE e.example_set_id = b.batch_id AND NOT ${HOLDOUT_SQL}) AS examples
-     FROM trainer_batches b WHERE b.outcome = 'pending' ORDER BY b.processed_at, b.batch_id`,
-  );
-  return rows.map((row) => ({
-    batchId: row.batch_id,
-    examples: Number(row.examples),
-    recordedAtMs: row.processed_at.getTime(),
-  }));
-}
-
-/** Marks pending batches as trained by `versionId` (promoted or rejected). */
-export async function resolveTrainerBatches(
-  client: PoolClient,
-  batchIds: readonly string[],
-  outcome: string,
-  versionId: string,
-): Promise<void> {
-  await client.query(
-    `UPDATE trainer_batches SET outcome = $2, version_id = $3 WHERE batch_id = ANY($1::text[]) AND outcome = 'pending'`,
-    [batchIds, outcome, versionId],
-  );
-}
-
-/** Records how the trainer handled `batchId`. */
-export async function recordTrainerBatch(
-  client: PoolClient,
-  batchId: string,
-  outcome: string,
-  versionId: string | null,
-): Promise<void> {
-  await client.query(
-    'INSERT INTO trainer_batches (batch_id, version_id, outcome) VALUES ($1, $2, $3)',
-    [batchId, versionId, outcome],
-  );
+  return { version, promoted: input.promote, gateReason: input.gateReason };
 }

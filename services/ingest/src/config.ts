@@ -2,10 +2,12 @@ import { z } from 'zod';
 import {
   amqpEnvShape,
   booleanFlag,
+  checkKafkaSecurity,
   commaList,
   commonEnvShape,
   integer,
   kafkaEnvShape,
+  kafkaSecurityCheckParams,
   loadConfig,
   warehouseEnvShape,
 } from '@streamtrain/config';
@@ -67,9 +69,8 @@ export const ingestEnvSchema = z
     INGEST_SESSION_TIMEOUT_MS: integer(6_000).default(30_000),
     /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
     INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
-    /** How often consumer lag is read from the brokers for `/metrics`. @default 5000 */
-    INGEST_LAG_POLL_MS: integer(100).default(5_000),
   })
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams)
   .transform((env) => ({
     ...env,
     KAFKA_CLIENT_ID: env.KAFKA_CLIENT_ID ?? 'streamtrain-ingest',

@@ -1,5 +1,6 @@
 import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
+import { kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import type { KafkaAdmin, KafkaConsumer, KafkaProducer } from '@streamtrain/kafka';
 import {
@@ -15,7 +16,6 @@ import { migrate, ping } from '@streamtrain/warehouse';
 import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { IngestConfig } from './config';
 import { createIngestMetrics } from './adapters/ingest-metrics';
-import { startLagMonitor } from './adapters/lag-monitor';
 import { createArrivalHandler } from './entry-points/arrival-handler';
 
 /** The ingest service with the port it listens on once started. */
@@ -49,7 +49,7 @@ export function createIngestService(
     registry,
   );
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: config.KAFKA_CLIENT_ID,
     logger,
   });
@@ -60,21 +60,13 @@ export function createIngestService(
   let producer: KafkaProducer | undefined;
   let admin: KafkaAdmin | undefined;
   let consumer: KafkaConsumer | undefined;
-  let stopLag: (() => Promise<void>) | undefined;
   let listeningPort = 0;
-
-  const subscribedTopics = async (): Promise<string[]> => {
-    if (pattern === undefined) return [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC];
-    const all = (await admin?.listTopics()) ?? [];
-    return [...all.filter((topic) => pattern.test(topic)), config.INGEST_LABELS_TOPIC];
-  };
 
   const stop = once(async () => {
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
         { name: 'stop fetching and finish the batch in hand', run: () => consumer?.disconnect() },
-        { name: 'stop lag monitor', run: () => stopLag?.() },
         publishPendingStep(
           () => relay,
           () => amqp,
@@ -148,14 +140,6 @@ export function createIngestService(
             : [pattern, config.INGEST_LABELS_TOPIC],
         handler,
         onFatal,
-      });
-      stopLag = startLagMonitor({
-        admin,
-        groupId: config.INGEST_GROUP_ID,
-        topics: subscribedTopics,
-        metrics: metrics.lag,
-        intervalMs: config.INGEST_LAG_POLL_MS,
-        logger,
       });
       await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
       const address = http.server.address();

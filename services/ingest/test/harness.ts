@@ -53,7 +53,6 @@ export async function createIngestHarness(
     INGEST_LABELS_TOPIC: topics.names['tx.labels'] as string,
     INGEST_DEAD_LETTER_TOPIC: topics.names['tx.dlq'] as string,
     INGEST_GROUP_ID: groupId,
-    INGEST_LAG_POLL_MS: '200',
     INGEST_LINGER_MS: '50',
     LOG_LEVEL: 'silent',
     ...extraEnv,

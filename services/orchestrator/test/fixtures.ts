@@ -6,12 +6,12 @@ import type { EventHarness } from '@streamtrain/testkit';
 import {
   REGISTRY_OUTBOX,
   inTransaction,
-  matureExamples,
   readBatchTransactions,
   recordPipelineBatch,
   upsertFeatures,
   writeArrivalBatch,
 } from '@streamtrain/warehouse';
+import { matureExamples } from './mature';
 import type { Pool } from '@streamtrain/warehouse';
 import { loadOrchestratorConfig } from '../src/config';
 import type { OrchestratorConfig } from '../src/config';

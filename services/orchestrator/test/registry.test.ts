@@ -7,7 +7,8 @@ import { drainQueue, topologyOf } from '@streamtrain/amqp';
 import { ModelPublishedV1 } from '@streamtrain/contracts';
 import { FraudModel } from '@streamtrain/model';
 import { testServers } from '@streamtrain/testkit';
-import { readRecentHoldout, readVersionArtifact } from '@streamtrain/warehouse';
+import { featureNames } from '@streamtrain/features';
+import { PostgresExampleReadModel, readVersionArtifact } from '@streamtrain/warehouse';
 import type { AliasChange } from '@streamtrain/warehouse';
 import { runCli } from '../src/cli/program';
 import type { OrchestratorService } from '../src/service';
@@ -158,7 +159,15 @@ describe('registry operations', () => {
           weightData: new Uint8Array(weights).buffer,
         }),
       );
-      const holdout = await readRecentHoldout(harness.schema.pool, 50);
+      const width = featureNames().length;
+      const examples = await new PostgresExampleReadModel(
+        harness.schema.pool,
+        width,
+      ).readExamplesBetween(0, Date.parse('2100-01-01'));
+      const rows = Array.from({ length: Math.min(50, examples.labels.length) }, (_, i) =>
+        Array.from(examples.features.subarray(i * width, (i + 1) * width)),
+      );
+      const holdout = { features: rows };
       const standardised = holdout.features.map((row) =>
         row.map(
           (value, i) => (value - (normaliser.mean[i] as number)) / (normaliser.std[i] as number),

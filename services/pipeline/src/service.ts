@@ -2,10 +2,12 @@ import { topologyOf } from '@streamtrain/amqp';
 import { createMetricsRegistry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
 import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
+import { PostgresPipelineStore } from '@streamtrain/warehouse';
 import type { EventService } from '@streamtrain/service-kit';
 import type { PipelineConfig } from './config';
 import { createPipelineMetrics } from './adapters/pipeline-metrics';
 import { createBatchArrivedHandler } from './entry-points/batch-arrived-handler';
+import type { PipelineStore } from './domain/pipeline-store';
 
 const DAY_MS = 86_400_000;
 
@@ -25,18 +27,20 @@ export function createPipelineService(
     onFatal,
     ...connectionOptionsFrom(config),
     outboxTable: 'pipeline_outbox',
-    consume: ({ pool, wakeRelay }) =>
-      Promise.resolve({
+    consume: ({ pool, wakeRelay }) => {
+      const store: PipelineStore = new PostgresPipelineStore(pool);
+      return Promise.resolve({
         queue: topology.queue,
         routingKeys: topology.routingKeys,
         handler: createBatchArrivedHandler({
-          pool,
+          store,
           maturityMs: config.PIPELINE_MATURITY_DAYS * DAY_MS,
           maxGroup: config.AMQP_PREFETCH,
           metrics,
           logger: logger.child({ component: 'batch-arrived' }),
           onEventEnqueued: wakeRelay,
         }),
-      }),
+      });
+    },
   });
 }

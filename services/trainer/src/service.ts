@@ -1,15 +1,17 @@
 import { topologyOf } from '@streamtrain/amqp';
-import { loadBackend } from '@streamtrain/model';
+import { FEATURE_SET_VERSION, featureNames } from '@streamtrain/features';
+import { gateCandidate, loadBackend } from '@streamtrain/model';
 import { createMetricsRegistry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
-import { listModelVersions } from '@streamtrain/warehouse';
+import { ContinuousTrainer, metricsGate } from '@streamtrain/training';
+import { PostgresTrainerStore, listModelVersions } from '@streamtrain/warehouse';
 import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
 import { LeaderLease } from './adapters/leader-lease';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
 import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
-import { ContinuousTrainer } from './training/continuous-trainer';
+import { fraudModelFactory } from './adapters/fraud-model-factory';
 
 /** RabbitMQ `features.ready` → warm-started tfjs step → gate → registry → `model.published`. */
 export function createTrainerService(
@@ -57,32 +59,40 @@ export function createTrainerService(
         modelName: config.TRAINER_MODEL_NAME,
         versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
       }));
-      const continuous = new ContinuousTrainer({
-        pool,
-        modelName: config.TRAINER_MODEL_NAME,
-        backend,
-        epochs: config.TRAINER_EPOCHS,
-        batchSize: config.TRAINER_BATCH_SIZE,
-        positiveWeight: config.TRAINER_POSITIVE_WEIGHT,
-        seed: config.TRAINER_SEED,
-        holdoutSize: config.TRAINER_HOLDOUT_SIZE,
-        gate: {
-          minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
-          minPositives: config.TRAINER_GATE_MIN_POSITIVES,
-          maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
+      const gate = {
+        minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
+        minPositives: config.TRAINER_GATE_MIN_POSITIVES,
+        maxApDrop: config.TRAINER_GATE_MAX_AP_DROP,
+      };
+      const continuous = new ContinuousTrainer(
+        new PostgresTrainerStore(pool, config.TRAINER_MODEL_NAME, featureNames().length),
+        fraudModelFactory(config.TRAINER_SEED),
+        {
+          featureSetVersion: FEATURE_SET_VERSION,
+          backend,
+          fit: {
+            epochs: config.TRAINER_EPOCHS,
+            batchSize: config.TRAINER_BATCH_SIZE,
+            positiveWeight: config.TRAINER_POSITIVE_WEIGHT,
+            shuffleSeed: config.TRAINER_SEED,
+          },
+          holdoutSize: config.TRAINER_HOLDOUT_SIZE,
+          minExamples: config.TRAINER_MIN_EXAMPLES,
+          gate: metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate)),
         },
-        minExamples: config.TRAINER_MIN_EXAMPLES,
-        metrics,
-        logger: logger.child({ component: 'trainer' }),
-        onEventEnqueued: wakeRelay,
-      });
+      );
       trainer = continuous;
       return {
         queue: topology.queue,
         routingKeys: topology.routingKeys,
         handler: leased(
           activeLease,
-          createFeaturesReadyHandler({ pool, trainer: continuous, metrics }),
+          createFeaturesReadyHandler({
+            trainer: continuous,
+            metrics,
+            logger: logger.child({ component: 'trainer' }),
+            onEventEnqueued: wakeRelay,
+          }),
         ),
       };
     },

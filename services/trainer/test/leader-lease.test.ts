@@ -6,12 +6,12 @@ import { createEventHarness, waitFor } from '@streamtrain/testkit';
 import type { EventHarness } from '@streamtrain/testkit';
 import {
   inTransaction,
-  matureExamples,
   readBatchTransactions,
   recordPipelineBatch,
   upsertFeatures,
   writeArrivalBatch,
 } from '@streamtrain/warehouse';
+import { matureExamples } from './mature';
 
 jest.setTimeout(120_000);
 

@@ -8,12 +8,12 @@ import type { EventHarness, TestSchema } from '@streamtrain/testkit';
 import {
   inTransaction,
   pinModel,
-  matureExamples,
   readBatchTransactions,
   recordPipelineBatch,
   upsertFeatures,
   writeArrivalBatch,
 } from '@streamtrain/warehouse';
+import { matureExamples } from './mature';
 import { loadTrainerConfig } from '../src/config';
 import { createTrainerService } from '../src/service';
 

@@ -8,9 +8,9 @@ import { createEventHarness, testLogger, testServers, waitFor } from '@streamtra
 import type { EventHarness, TestSchema } from '@streamtrain/testkit';
 import {
   inTransaction,
-  matureExamples,
   readBatchTransactions,
   recordPipelineBatch,
+  saveTrainingExamples,
   upsertFeatures,
   writeArrivalBatch,
 } from '@streamtrain/warehouse';
@@ -100,13 +100,18 @@ describe('trainer service', () => {
         computeFeatures(stored, stored, []),
       );
       const watermarkMs = Math.max(...stored.map((tx) => tx.eventTimeMs)) + 30 * DAY;
-      const exampleCount = await matureExamples(client, {
-        exampleSetId: batchId,
+      const frauds = new Set(labels.map((label) => label.transactionId));
+      const exampleCount = await saveTrainingExamples(
+        client,
+        batchId,
         watermarkMs,
-        matureBeforeMs: watermarkMs,
-        previousMatureBeforeMs: null,
-        batchIds: [batchId],
-      });
+        stored.map((tx) => ({
+          transactionId: tx.transactionId,
+          eventTimeMs: tx.eventTimeMs,
+          label: frauds.has(tx.transactionId) ? 1 : 0,
+          corrected: false,
+        })),
+      );
       await recordPipelineBatch(client, {
         batchId,
         featureCount: stored.length,

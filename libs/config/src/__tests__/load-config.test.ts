@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, booleanFlag, commaList, integer, loadConfig } from '../load-config';
-import { amqpEnvShape, commonEnvShape, kafkaEnvShape, warehouseEnvShape } from '../common';
+import { amqpEnvShape, commonEnvShape, warehouseEnvShape } from '../common';
+import { kafkaEnvShape } from '../kafka-security';
 
 const schema = z.object({
   ...commonEnvShape,

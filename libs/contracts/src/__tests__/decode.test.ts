@@ -65,7 +65,6 @@ describe('decodeTransaction', () => {
       'CONTRACT_SCHEMA_MISMATCH',
       /eventTime/,
     ],
-    ['an extra field', bytes({ ...valid, extra: true }), 'CONTRACT_SCHEMA_MISMATCH', /extra/],
     [
       'an oversized payload',
       bytes({ ...valid, pad: 'x'.repeat(MAX_MESSAGE_BYTES) }),

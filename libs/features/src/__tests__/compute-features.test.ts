@@ -92,7 +92,7 @@ describe('computeFeatures: customer windows', () => {
   });
 
   it('when windows are given out of order, then names and values follow the given order', () => {
-    const options = { customerWindowsDays: [7, 1], terminalWindowsDays: [] };
+    const options = { customerWindowsDays: [7, 1], terminalWindowsDays: [], labelProfileDays: 0 };
     expect(featureNames(options)).toEqual([
       'amount',
       'tx_during_weekend',
@@ -262,5 +262,79 @@ describe('computeFeatures: batches and copies', () => {
 
   it('when options are invalid, then it throws before computing anything', () => {
     expect(() => computeFeatures([tx('x', T)], [], [], { nightEndHour: 25 })).toThrow(RangeError);
+  });
+});
+
+describe('computeFeatures: label profile', () => {
+  const before = (days: number): number => T - days * DAY_MS;
+
+  it("when several cards' frauds at a terminal are known, then the terminal profile counts them and their cards", () => {
+    const history = [
+      tx('f1', before(10), { customerId: 'c2', amount: 40 }),
+      tx('f2', before(9), { customerId: 'c3', amount: 60 }),
+      tx('f3', before(8), { customerId: 'c3', amount: 80 }),
+      tx('g1', before(5), { customerId: 'c4', amount: 10 }),
+      // Known, but outside the 30-day window.
+      tx('old', before(31), { customerId: 'c5', amount: 999 }),
+    ];
+    const labels = [
+      fraud('f1', before(7)),
+      fraud('f2', before(6)),
+      fraud('f3', before(1)),
+      fraud('old', before(30)),
+    ];
+    const features = featuresOf(tx('x', T, { amount: 50 }), history, labels);
+    expect(features).toMatchObject({
+      terminal_id_known_frauds_30day_window: 3,
+      terminal_id_known_fraud_cards_30day_window: 2,
+      terminal_id_known_fraud_avg_amount_30day_window: 60,
+    });
+    expect(features.terminal_id_log_hours_since_known_fraud).toBeCloseTo(Math.log1p(8 * 24), 12);
+  });
+
+  it('when a fraud is reported after the target, then the profile does not see it', () => {
+    const history = [tx('f1', before(3), { customerId: 'c2' })];
+    const features = featuresOf(tx('x', T), history, [fraud('f1', T + 1)]);
+    expect(features).toMatchObject({
+      terminal_id_known_frauds_30day_window: 0,
+      terminal_id_known_fraud_cards_30day_window: 0,
+      terminal_id_known_fraud_avg_amount_30day_window: 0,
+      terminal_id_log_hours_since_known_fraud: Math.log1p(30 * 24),
+    });
+  });
+
+  it('when a card spends far above its own mean, then the ratio, the gap and its known frauds say so', () => {
+    const history = [
+      tx('a', before(20), { amount: 10, terminalId: 'other' }),
+      tx('b', before(2), { amount: 30, terminalId: 'other' }),
+    ];
+    const features = featuresOf(tx('x', T, { amount: 100 }), history, [fraud('a', before(19))]);
+    expect(features).toMatchObject({
+      customer_id_amount_ratio_30day_window: 5,
+      customer_id_known_frauds_30day_window: 1,
+    });
+    expect(features.customer_id_log_hours_since_previous_tx).toBeCloseTo(Math.log1p(48), 12);
+  });
+
+  it('when the card has no earlier transaction, then the ratio is 1 and the gap is the whole window', () => {
+    const features = featuresOf(tx('x', T, { amount: 100 }), []);
+    expect(features).toMatchObject({
+      customer_id_amount_ratio_30day_window: 1,
+      customer_id_log_hours_since_previous_tx: Math.log1p(30 * 24),
+      customer_id_known_frauds_30day_window: 0,
+    });
+  });
+
+  it('when the target itself is labelled before its own time, then it does not count in its profile', () => {
+    const features = featuresOf(tx('x', T), [], [fraud('x', before(1))]);
+    expect(features.customer_id_known_frauds_30day_window).toBe(0);
+    expect(features.terminal_id_known_frauds_30day_window).toBe(0);
+  });
+
+  it('when labelProfileDays is 0, then the vector is the handbook baseline', () => {
+    expect(featureNames({ labelProfileDays: 0 })).toHaveLength(15);
+    expect(computeFeatures([tx('x', T)], [], [], { labelProfileDays: 0 })[0]?.values).toHaveLength(
+      15,
+    );
   });
 });

@@ -20,7 +20,12 @@ describe('event order', () => {
       tx('b', 5, { amount: 1 }),
       tx('b', 9, { amount: 4 }),
     ]);
-    expect(timeline).toEqual({ times: [5, 5, 9], ids: ['a', 'b', 'b'], amounts: [2, 1, 4] });
+    expect(timeline).toEqual({
+      times: [5, 5, 9],
+      ids: ['a', 'b', 'b'],
+      amounts: [2, 1, 4],
+      customers: ['c1', 'c1', 'c1'],
+    });
   });
 
   it('then the searches count entries at or before a time, or an event with its tie rule', () => {

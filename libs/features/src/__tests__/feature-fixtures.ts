@@ -75,6 +75,31 @@ export function referenceFeatures(
       const frauds = inWindow.filter((h) => fraudKnown(h, t)).length;
       values.push(inWindow.length, inWindow.length === 0 ? 0 : frauds / inWindow.length);
     }
+    const w = options.labelProfileDays;
+    if (w > 0) {
+      const none = Math.log1p(w * 24);
+      const earlier = (h: FeatureInput): boolean =>
+        h.transactionId !== target.transactionId &&
+        h.eventTimeMs > t - w * DAY_MS &&
+        atOrBefore(h, target);
+      const card = all.filter((h) => h.customerId === target.customerId && earlier(h));
+      const mean = card.reduce((total, h) => total + h.amount, 0) / card.length;
+      const ratio = card.length === 0 || !(mean > 0) ? 1 : target.amount / mean;
+      const previousMs = Math.max(...card.map((h) => h.eventTimeMs));
+      const frauds = all.filter(
+        (h) => h.terminalId === target.terminalId && earlier(h) && fraudKnown(h, t),
+      );
+      const latestMs = Math.max(...frauds.map((h) => h.eventTimeMs));
+      values.push(
+        Math.max(-100, Math.min(100, ratio)),
+        card.length === 0 ? none : Math.log1p((t - previousMs) / HOUR_MS),
+        card.filter((h) => fraudKnown(h, t)).length,
+        frauds.length,
+        new Set(frauds.map((h) => h.customerId)).size,
+        frauds.length === 0 ? 0 : frauds.reduce((total, h) => total + h.amount, 0) / frauds.length,
+        frauds.length === 0 ? none : Math.log1p((t - latestMs) / HOUR_MS),
+      );
+    }
     return values;
   });
 }
@@ -135,6 +160,7 @@ export const optionsArb: fc.Arbitrary<FeatureOptions> = fc.oneof(
     terminalWindowsDays: fc.uniqueArray(fc.integer({ min: 1, max: 30 }), { maxLength: 3 }),
     terminalDelayDays: fc.integer({ min: 0, max: 7 }),
     nightEndHour: fc.integer({ min: 0, max: 24 }),
+    labelProfileDays: fc.integer({ min: 0, max: 30 }),
   }),
 );
 

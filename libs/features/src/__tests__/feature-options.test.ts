@@ -19,12 +19,21 @@ describe('featureNames', () => {
       'terminal_id_risk_7day_window',
       'terminal_id_nb_tx_30day_window',
       'terminal_id_risk_30day_window',
+      'customer_id_amount_ratio_30day_window',
+      'customer_id_log_hours_since_previous_tx',
+      'customer_id_known_frauds_30day_window',
+      'terminal_id_known_frauds_30day_window',
+      'terminal_id_known_fraud_cards_30day_window',
+      'terminal_id_known_fraud_avg_amount_30day_window',
+      'terminal_id_log_hours_since_known_fraud',
     ]);
-    expect(FEATURE_SET_VERSION).toBe(1);
+    expect(FEATURE_SET_VERSION).toBe(2);
   });
 
   it('when windows are set, then the names follow them', () => {
-    expect(featureNames({ customerWindowsDays: [], terminalWindowsDays: [3] })).toEqual([
+    expect(
+      featureNames({ customerWindowsDays: [], terminalWindowsDays: [3], labelProfileDays: 0 }),
+    ).toEqual([
       'amount',
       'tx_during_weekend',
       'tx_during_night',
@@ -49,6 +58,8 @@ describe('resolveFeatureOptions', () => {
     [{ customerWindowsDays: [0] }, /customerWindowsDays: 0 is not a positive whole number/],
     [{ customerWindowsDays: [1.5] }, /customerWindowsDays: 1.5/],
     [{ terminalWindowsDays: [-1] }, /terminalWindowsDays: -1/],
+    [{ labelProfileDays: 1.5 }, /labelProfileDays: 1.5/],
+    [{ labelProfileDays: -1 }, /labelProfileDays: -1/],
     [{ terminalWindowsDays: [7, 7] }, /terminalWindowsDays: \[7, 7\] repeats a window/],
     [{ terminalDelayDays: -1 }, /terminalDelayDays: -1 is not >= 0/],
     [{ terminalDelayDays: Number.NaN }, /terminalDelayDays: NaN/],

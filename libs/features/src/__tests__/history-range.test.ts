@@ -22,7 +22,7 @@ describe('historyRange', () => {
   });
 
   it("when there are no windows, then only the targets' own span is needed", () => {
-    const options = { customerWindowsDays: [], terminalWindowsDays: [] };
+    const options = { customerWindowsDays: [], terminalWindowsDays: [], labelProfileDays: 0 };
     expect(historyRange([early, late], options)).toEqual({
       fromMs: early.eventTimeMs,
       toMs: late.eventTimeMs,

@@ -64,6 +64,35 @@ describe('FraudModel', () => {
     [model, reloaded].forEach((m) => m.dispose());
   });
 
+  it('when saved and restored between two batches, then training continues exactly as without the round trip', async () => {
+    const first = {
+      x: train.x.subarray(0, 1000 * FEATURE_NAMES.length),
+      y: train.y.subarray(0, 1000),
+    };
+    const second = { x: train.x.subarray(1000 * FEATURE_NAMES.length), y: train.y.subarray(1000) };
+    const options = { epochs: 2, batchSize: 64, shuffleSeed: 3 };
+    const uninterrupted = FraudModel.create(FEATURE_NAMES, fast);
+    await uninterrupted.train(first.x, first.y, options);
+    const artifact: unknown = JSON.parse(JSON.stringify(await uninterrupted.toArtifact()));
+    const restored = await FraudModel.fromArtifact(artifact);
+    const reset = await FraudModel.fromArtifact(artifact, { optimizerState: 'reset' });
+    for (const model of [uninterrupted, restored, reset]) {
+      await model.train(second.x, second.y, options);
+    }
+
+    expect(artifact).toMatchObject({ optimizer: { kind: 'adam', iterations: 2 * 16 } });
+    expect(restored.predict(holdout.x)).toEqual(uninterrupted.predict(holdout.x));
+    expect(await restored.toArtifact()).toEqual(await uninterrupted.toArtifact());
+    expect(reset.predict(holdout.x)).not.toEqual(uninterrupted.predict(holdout.x));
+    [uninterrupted, restored, reset].forEach((m) => m.dispose());
+  });
+
+  it('when a model was never trained, then its artifact holds no optimizer state', async () => {
+    const model = FraudModel.create(FEATURE_NAMES, fast);
+    expect((await model.toArtifact()).optimizer).toBeUndefined();
+    model.dispose();
+  });
+
   it('when a batch arrives in two halves, then the input statistics equal those of the whole', async () => {
     const whole = FraudModel.create(FEATURE_NAMES, fast);
     const halves = FraudModel.create(FEATURE_NAMES, fast);
@@ -107,6 +136,18 @@ describe('FraudModel', () => {
     model.dispose();
     expect(tfjs.memory().numTensors).toBe(baseline);
     expect(() => model.predict(holdout.x)).toThrow(/after dispose/);
+  });
+
+  it('when restored with its optimizer state and disposed, then no tensor is left behind', async () => {
+    const model = FraudModel.create(FEATURE_NAMES, fast);
+    await model.train(train.x, train.y, { epochs: 1 });
+    const artifact = await model.toArtifact();
+    model.dispose();
+    const baseline = tfjs.memory().numTensors;
+    const restored = await FraudModel.fromArtifact(artifact);
+    await restored.train(train.x, train.y, { epochs: 1 });
+    restored.dispose();
+    expect(tfjs.memory().numTensors).toBe(baseline);
   });
 
   it('accepts rows as arrays as well as a flat Float32Array', () => {
@@ -158,6 +199,16 @@ describe('FraudModel.fromArtifact', () => {
 
   it('when the weights are truncated, then it compares their size with the specs', async () => {
     await rejectsWith({ ...artifact, weightsBase64: 'AAAA' }, /holds 3 bytes/);
+  });
+
+  it('when the optimizer moments do not fit the weights, then it says so', async () => {
+    const optimizer = {
+      kind: 'adam',
+      iterations: 1,
+      betaPowers: [0.81, 0.998],
+      momentsBase64: 'AAAA',
+    };
+    await rejectsWith({ ...artifact, optimizer }, /optimizer\.momentsBase64 holds 3 bytes/);
   });
 
   it('when the topology does not fit the features, then it refuses to load', async () => {

@@ -12,10 +12,12 @@ import {
   groundTruthOf,
   labelCodec,
   parseCsvRow,
+  readCsvRows,
   readRecordFile,
   readRecords,
   transactionCodec,
   writeSimulationFiles,
+  type CsvRow,
   type FileFormat,
   type GroundTruth,
 } from '../index';
@@ -43,9 +45,35 @@ describe('CSV rows', () => {
     );
   });
 
-  it('when a quote is not closed or text follows it, then the row is refused', () => {
-    expect(() => parseCsvRow('"open,b')).toThrow(/unterminated/);
-    expect(() => parseCsvRow('"a"b,c')).toThrow(/after a quoted/);
+  it('when a quote is not closed or text follows it, then the row is refused saying so', () => {
+    expect(() => parseCsvRow('"open,b')).toThrow(/Quote Not Closed/);
+    // A stray quote inside a field is literal, as spreadsheets write it.
+    expect(parseCsvRow('a"b,c')).toEqual(['a"b', 'c']);
+  });
+});
+
+describe('CSV streams (readCsvRows)', () => {
+  const rowsOf = async (text: string): Promise<CsvRow[]> =>
+    collect(readCsvRows(Readable.from([Buffer.from(text)])));
+
+  it('when fields hold quoted commas and line breaks behind a BOM, then each record keeps them and the line it starts on', async () => {
+    const rows = await rowsOf('\uFEFFid,note\r\n1,"a, b"\r\n2,"two\nlines"\n\n3,"say ""hi"""\n');
+    expect(rows.map((row) => [row.line, row.fields])).toEqual([
+      [1, ['id', 'note']],
+      [2, ['1', 'a, b']],
+      [3, ['2', 'two\nlines']],
+      [6, ['3', 'say "hi"']],
+    ]);
+  });
+
+  it('when a quote is never closed, then the record comes with its line, its text and what is wrong', async () => {
+    const rows = await rowsOf('id,note\n1,"ok"\n2,"never closed\n');
+    expect(rows[1]).toEqual({ line: 2, raw: '1,"ok"', fields: ['1', 'ok'] });
+    expect(rows[2]).toEqual({
+      line: 3,
+      raw: '2,"never closed',
+      problem: 'Quote Not Closed: the parsing is finished with an opening quote at line 3',
+    });
   });
 });
 
@@ -153,6 +181,12 @@ describe('record readers', () => {
     await expect(
       collect(readRecords(Readable.from(['transactionId\nt1\n']), groundTruthCodec, 'csv')),
     ).rejects.toThrow(/lacks column\(s\): isFraud, scenario/);
+    // A short row is named as short, not as whatever its missing fields would fail.
+    const short =
+      'schemaVersion,transactionId,customerId,terminalId,amount,eventTime,channel\n1,t1,c1,m2\n';
+    await expect(
+      collect(readRecords(Readable.from([short]), transactionCodec, 'csv', 'tx.csv')),
+    ).rejects.toThrow('tx.csv:2: 4 fields where the header has 7 (no amount, eventTime, channel)');
   });
 
   it('when the destination is slow, then the writer waits for drain and loses nothing', async () => {

@@ -1,8 +1,17 @@
 import { DEFAULT_NAMES, transactionTopic } from '@streamtrain/contracts';
 import type { Channel } from '@streamtrain/contracts';
+import {
+  checkKafkaSecurity,
+  kafkaConnectionOf,
+  kafkaEnvShape,
+  kafkaSecurityCheckParams,
+  loadConfig,
+} from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { createLogger } from '@streamtrain/observability';
+import { z } from 'zod';
 import { formatCounts } from '../event-tally';
 import { ProgressMeter, formatProgress } from '../progress';
 import { publishEvents } from '../publish/publish-events';
@@ -10,6 +19,10 @@ import { createSimulation } from '../simulation';
 import { addSimulationOptions, parseCount, parsePositive, simulatorOptionsFrom } from './options';
 import type { SimulationCliOptions } from './options';
 import { onInterrupt } from './signals';
+
+const kafkaSchema = z
+  .object(kafkaEnvShape)
+  .superRefine(checkKafkaSecurity, kafkaSecurityCheckParams);
 
 interface StreamCliOptions extends SimulationCliOptions {
   brokers: string;
@@ -25,10 +38,19 @@ interface StreamCliOptions extends SimulationCliOptions {
 async function stream(options: StreamCliOptions): Promise<void> {
   const simulation = createSimulation(simulatorOptionsFrom(options));
   const { config } = simulation;
-  // Logs go to stderr with the progress lines, keeping stdout for the final summary.
-  const logger = pino({ name: 'streamtrain-sim', level: options.logLevel }, pino.destination(2));
+  // Logs go to stderr with the progress lines, keeping stdout for the final summary; the same
+  // JSON format as every service's (libs/observability).
+  const logger = createLogger({
+    service: 'streamtrain-sim',
+    level: options.logLevel,
+    destination: pino.destination(2),
+  });
+  // TLS and SASL come from the same KAFKA_* variables the services read (docs/OPERATIONS.md).
+  const connection = kafkaConnectionOf(
+    loadConfig(kafkaSchema, { ...process.env, KAFKA_BROKERS: options.brokers }),
+  );
   const client = createKafkaClient({
-    brokers: options.brokers.split(',').map((broker) => broker.trim()),
+    ...connection,
     clientId: options.clientId,
     logger,
   });

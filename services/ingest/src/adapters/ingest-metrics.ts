@@ -1,7 +1,10 @@
-import { Counter, Histogram, createKafkaLagMetrics } from '@streamtrain/observability';
-import type { KafkaLagMetrics, Registry } from '@streamtrain/observability';
+import { Counter, Histogram } from '@streamtrain/observability';
+import type { Registry } from '@streamtrain/observability';
 
-/** Everything the ingest service counts. */
+/**
+ * Everything the ingest service counts. Consumer lag is not among them: the console exports it,
+ * once per group, from the brokers (docs/OPERATIONS.md, "Consumer lag").
+ */
 export interface IngestMetrics {
   messages: Counter<'topic' | 'outcome'>;
   deadLetters: Counter<'topic' | 'code'>;
@@ -9,7 +12,6 @@ export interface IngestMetrics {
   batchMessages: Histogram;
   batchesWritten: Counter;
   batchFailures: Counter;
-  lag: KafkaLagMetrics;
 }
 
 /** Registers the ingest metrics on `registry`. */
@@ -50,6 +52,5 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       help: 'Batch writes that failed and were retried.',
       registers,
     }),
-    lag: createKafkaLagMetrics(registry),
   };
 }

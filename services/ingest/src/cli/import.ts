@@ -1,6 +1,9 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { connectAmqp } from '@streamtrain/amqp';
-import { ConfigError } from '@streamtrain/config';
+import { StreamtrainError } from '@streamtrain/contracts';
+import { ConfigError, kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
 import { createLogger } from '@streamtrain/observability';
 import { relayOutbox } from '@streamtrain/service-kit';
@@ -16,6 +19,15 @@ interface ImportCliOptions {
 
 async function run(file: string, options: ImportCliOptions): Promise<void> {
   const config = loadIngestConfig();
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StreamtrainError(
+      'IMPORT_FILE_UNREADABLE',
+      `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(error)})`}`,
+    );
+  }
   const logger = createLogger({ service: 'ingest-import', level: config.LOG_LEVEL });
   const format = options.format ?? (file.endsWith('.csv') ? 'csv' : 'jsonl');
   await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
@@ -25,7 +37,7 @@ async function run(file: string, options: ImportCliOptions): Promise<void> {
     logger,
   });
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaConnectionOf(config),
     clientId: 'streamtrain-import',
     logger,
   });
@@ -92,7 +104,15 @@ const program = new Command('streamtrain-import')
   )
   .action(run);
 
+// What the user can fix (config, the file, credentials, a malformed header) is one line without a
+// stack; anything else is a bug or an outage and prints in full.
 program.parseAsync().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exitCode = error instanceof ConfigError ? 2 : 1;
+  if (error instanceof StreamtrainError && !error.retriable) {
+    console.error(`streamtrain-import: ${error.message}`);
+    process.exitCode =
+      error instanceof ConfigError || error.code === 'IMPORT_FILE_UNREADABLE' ? 2 : 1;
+    return;
+  }
+  console.error(error);
+  process.exitCode = 1;
 });

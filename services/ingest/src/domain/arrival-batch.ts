@@ -9,6 +9,11 @@ export interface SourceMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /**
+   * Set when the message was refused before it could be decoded (e.g. a CSV row that does not
+   * parse): it is dead-lettered with this code and reason.
+   */
+  refusal?: { code: string; reason: string };
 }
 
 /** A refused message: its original bytes and why. */
@@ -80,6 +85,10 @@ export function classifyMessages(
     });
   };
   for (const message of messages) {
+    if (message.refusal !== undefined) {
+      refuse(message, message.refusal.code, message.refusal.reason);
+      continue;
+    }
     if (message.topic === options.labelsTopic) {
       const decoded = decodeFraudLabel(message.value);
       if (!decoded.ok) {

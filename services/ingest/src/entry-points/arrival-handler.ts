@@ -66,7 +66,11 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
         );
         for (const letter of classified.deadLetters) {
           deps.metrics.deadLetters.inc({ topic: batch.topic, code: letter.reason.code });
-          deps.logger.warn({ ...letter.reason }, 'message dead-lettered');
+          // Nested: the reason carries `service`, which the logger already binds.
+          deps.logger.warn(
+            { deadLetter: letter.reason, batchId: classified.batchId },
+            'message dead-lettered',
+          );
         }
         deps.metrics.messages.inc(
           { topic: batch.topic, outcome: 'dead_lettered' },
@@ -94,6 +98,19 @@ export function createArrivalHandler(deps: ArrivalHandlerDeps): BatchHandler {
       if (result.event !== null) {
         deps.metrics.batchesWritten.inc();
         deps.onEventEnqueued();
+        // The batch id on this line is the one pipeline and trainer log: one batch can be
+        // followed through the three services.
+        deps.logger.info(
+          {
+            batchId: classified.batchId,
+            topic: batch.topic,
+            partition: batch.partition,
+            transactions: result.insertedTransactions,
+            labels: result.insertedLabels,
+            lastOffset,
+          },
+          'arrival batch landed',
+        );
       }
       const valid = classified.transactions.length + classified.labels.length;
       const landed = result.insertedTransactions + result.insertedLabels;

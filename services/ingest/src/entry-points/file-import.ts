@@ -1,12 +1,15 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { StreamtrainError } from '@streamtrain/contracts';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import type { Logger } from '@streamtrain/observability';
 import {
+  csvCandidate,
   csvColumnPositions,
+  csvFieldCountProblem,
   labelCodec,
-  parseCsvRow,
+  readCsvRows,
   transactionCodec,
 } from '@streamtrain/simulator';
 import type { RecordCodec } from '@streamtrain/simulator';
@@ -61,23 +64,7 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
   };
   const batchSize = options.batchSize ?? 5_000;
   const now = options.now ?? Date.now;
-  let positions: Map<string, number> | undefined;
   let pending: SourceMessage[] = [];
-
-  const toBytes = (line: string): Buffer => {
-    if (options.format === 'jsonl') return Buffer.from(line);
-    try {
-      const fields = parseCsvRow(line);
-      const byName: Record<string, string> = {};
-      for (const column of codec.columns) {
-        const value = fields[positions?.get(column) ?? -1];
-        if (value !== undefined) byName[column] = value;
-      }
-      return Buffer.from(JSON.stringify(codec.fromFields(byName)));
-    } catch {
-      return Buffer.from(line); // unparseable CSV: dead-lettered as invalid JSON, with its bytes
-    }
-  };
 
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
@@ -105,26 +92,80 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
     options.onProgress?.({ ...summary });
   };
 
-  const lines = createInterface({ input: createReadStream(options.file), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber += 1;
-    if (line.trim() === '') continue;
-    if (options.format === 'csv' && positions === undefined) {
-      positions = csvColumnPositions(codec, line);
-      continue;
-    }
+  const messages =
+    options.format === 'csv'
+      ? csvMessages(options.file, codec, source)
+      : jsonlMessages(options.file, source);
+  for await (const message of messages) {
     summary.lines += 1;
-    pending.push({
-      topic: source,
-      partition: 0,
-      offset: String(lineNumber),
-      key: null,
-      value: toBytes(line),
-    });
+    pending.push(message);
     if (pending.length >= batchSize) await flush();
   }
   await flush();
   options.logger.info({ file: options.file, ...summary }, 'file imported');
   return summary;
+}
+
+/** Each non-blank line of a JSONL file as a message at offset = line number. */
+async function* jsonlMessages(file: string, source: string): AsyncGenerator<SourceMessage> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === '') continue;
+    yield {
+      topic: source,
+      partition: 0,
+      offset: String(lineNumber),
+      key: null,
+      value: Buffer.from(line),
+    };
+  }
+}
+
+/**
+ * Each CSV record after the header as a message at offset = its first line: valid rows as the JSON
+ * the codec makes of them; a row that does not parse, or has more or fewer fields than the header,
+ * as its original text with a reason saying what is wrong.
+ */
+async function* csvMessages(
+  file: string,
+  codec: RecordCodec<unknown>,
+  source: string,
+): AsyncGenerator<SourceMessage> {
+  let positions: Map<string, number> | undefined;
+  let headerWidth = 0;
+  for await (const row of readCsvRows(createReadStream(file))) {
+    if (positions === undefined) {
+      if (row.fields === undefined) {
+        throw new StreamtrainError(
+          'CONTRACT_SCHEMA_MISMATCH',
+          `${file}:${row.line}: the CSV header does not parse: ${row.problem ?? 'no fields'}`,
+        );
+      }
+      positions = csvColumnPositions(codec, row.fields);
+      headerWidth = row.fields.length;
+      continue;
+    }
+    const base = { topic: source, partition: 0, offset: String(row.line), key: null };
+    const problem =
+      row.fields === undefined
+        ? `CSV row does not parse: ${row.problem ?? 'no fields'}`
+        : csvFieldCountProblem(codec, positions, headerWidth, row.fields);
+    if (problem !== undefined || row.fields === undefined) {
+      yield {
+        ...base,
+        value: Buffer.from(row.raw),
+        refusal: {
+          code: 'CONTRACT_SCHEMA_MISMATCH',
+          reason: `${codec.kind}: line ${row.line}: ${problem ?? 'no fields'}`,
+        },
+      };
+    } else {
+      yield {
+        ...base,
+        value: Buffer.from(JSON.stringify(csvCandidate(codec, positions, row.fields))),
+      };
+    }
+  }
 }

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { computeFeatures } from '@streamtrain/features';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { gateCandidate } from '@streamtrain/model';
-import type { GateDecision, GatePolicy, ModelMetrics } from '@streamtrain/model';
+import type { GatePolicy } from '@streamtrain/model';
+import { isHoldout, metricsGate, versionIdFor } from '@streamtrain/training';
+import type { GateStrategy, Lineage } from '@streamtrain/training';
 
 const DAY_MS = 86_400_000;
 
@@ -65,11 +66,34 @@ export function retrainWindows(latestEventMs: number, params: RetrainParams): Re
   return { trainFromMs, trainToMs, testFromMs, testToMs, labelCutoffMs: latestEventMs };
 }
 
-/** Labelled feature rows of one window. */
+/** Labelled feature rows of one window (rows, or row-major with the feature count as width). */
 export interface LabelledSet {
-  transactionIds: string[];
-  features: number[][];
-  labels: number[];
+  readonly transactionIds: readonly string[];
+  readonly features: number[][] | Float32Array;
+  readonly labels: readonly number[];
+}
+
+/**
+ * The lineage an orchestrated run records: the shared {@link Lineage} (its `window` is the
+ * training window, as `retrainOnWindow` records it) plus the run's windows and training options,
+ * so `streamtrain rebuild` retrains the same way.
+ */
+export interface RunLineage extends Lineage {
+  run: {
+    windows: RetrainWindows;
+    training: {
+      epochs: number;
+      batchSize: number;
+      positiveWeight: number;
+      seed: number;
+      warmStart: boolean;
+    };
+  };
+}
+
+/** The run part of a version's lineage, or undefined for a continuous step or `retrainOnWindow`. */
+export function runLineageOf(lineage: Lineage): RunLineage['run'] | undefined {
+  return (lineage as Partial<RunLineage>).run;
 }
 
 /** The training and test sets of a retrain, and which ingest batches they came from. */
@@ -83,6 +107,8 @@ export interface RetrainDatasets {
  * Features (the one feature definition, point in time) and known labels for the two windows. A
  * transaction is an example once its label is known by the cutoff: a fraud label reported by
  * then makes it 1; otherwise it is 0 when at least `maturityDays` old, and left out when younger.
+ * The trainer's holdout members (`isHoldout`, `@streamtrain/training`) are never trained on, so
+ * the continuous gate and the drift check stay out of sample for an orchestrated champion.
  * `history` must cover the look-back of the windows (`historyRange`).
  */
 export function buildDatasets(
@@ -112,24 +138,22 @@ export function buildDatasets(
       labels: known.map((tx) => (fraudBy.has(tx.transactionId) ? 1 : 0)),
     };
   };
-  const train = label(inWindow(windows.trainFromMs, windows.trainToMs));
+  const train = label(
+    inWindow(windows.trainFromMs, windows.trainToMs).filter((tx) => !isHoldout(tx.transactionId)),
+  );
   const test = label(inWindow(windows.testFromMs, windows.testToMs));
   return { train, test, sourceBatchIds: [...sourceBatchIds].sort() };
 }
 
 /**
- * The gate, the same as the continuous trainer's: the candidate against the champion on the
- * same held-out window. Without a champion, the trainer's first-champion rules apply.
+ * The gate, the continuous trainer's strategy (`metricsGate` over `gateCandidate`): the candidate
+ * against the champion on the same held-out window; without a champion, the first-champion rules.
  */
-export function gateRetrain(
-  candidate: ModelMetrics,
-  champion: ModelMetrics | null,
-  policy: GatePolicy,
-): GateDecision {
-  return gateCandidate(candidate, champion, policy);
+export function retrainGate(policy: GatePolicy): GateStrategy {
+  return metricsGate((candidate, champion) => gateCandidate(candidate, champion, policy));
 }
 
 /** The version id a run registers: derived from the run, so a resumed run never registers twice. */
 export function retrainVersionId(modelName: string, runId: string): string {
-  return `${modelName}-run-${createHash('sha256').update(`${modelName}\u0000run\u0000${runId}`).digest('hex').slice(0, 16)}`;
+  return versionIdFor(modelName, `run:${runId}`);
 }

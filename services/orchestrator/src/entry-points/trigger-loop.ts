@@ -6,7 +6,6 @@ import {
   previousChampion,
   readAlias,
   readAliasChanges,
-  readRecentHoldout,
   readRunningRuns,
   readVersionArtifact,
   recordTriggerFire,
@@ -15,6 +14,8 @@ import {
 } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import type { JobQueue } from '../adapters/job-queue';
+import { readGateHoldout } from '../adapters/trainer-holdout';
+import type { LabelledSet } from '../domain/retrain-policy';
 import { driftFiring, labelCountFiring, rollbackDue } from '../domain/triggers';
 import { evaluateArtifact } from '../training/model-training';
 import { workflowLockName } from '../workflow/run-executor';
@@ -126,7 +127,7 @@ export class TriggerLoop {
     if (apThreshold === null && rollbackMaxApDrop === null) return;
     const champion = await readAlias(pool, modelName, 'champion');
     if (champion === null) return;
-    const holdout = await readRecentHoldout(pool, this.options.holdoutSize);
+    const holdout = await readGateHoldout(pool, modelName, this.options.holdoutSize);
     if (holdout.labels.length === 0) return;
     const live = await evaluateArtifact(champion.artifact, holdout);
     const championId = champion.record.versionId;
@@ -150,7 +151,7 @@ export class TriggerLoop {
   private async maybeRollBack(
     championId: string,
     championAp: number | null,
-    holdout: Awaited<ReturnType<typeof readRecentHoldout>>,
+    holdout: LabelledSet,
   ): Promise<boolean> {
     const { pool, modelName, rollbackMaxApDrop } = this.options;
     const [lastChange] = (await readAliasChanges(pool, modelName, 20)).filter(

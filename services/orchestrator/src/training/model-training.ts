@@ -1,6 +1,7 @@
 import { featureNames } from '@streamtrain/features';
 import { FraudModel } from '@streamtrain/model';
 import type { ModelArtifact, ModelMetrics } from '@streamtrain/model';
+import { metricsOf } from '@streamtrain/training';
 import type { LabelledSet, RetrainParams } from '../domain/retrain-policy';
 
 /** What training a candidate produced. */
@@ -44,12 +45,17 @@ export async function trainCandidate(
   }
 }
 
-/** Holdout metrics of a stored artifact on `set`. */
-export async function evaluateArtifact(artifact: unknown, set: LabelledSet): Promise<ModelMetrics> {
+/** A stored artifact's scores of `set`. */
+export async function scoreArtifact(artifact: unknown, set: LabelledSet): Promise<Float32Array> {
   const model = await FraudModel.fromArtifact(artifact);
   try {
-    return model.evaluate(set.features, set.labels);
+    return model.predict(set.features);
   } finally {
     model.dispose();
   }
+}
+
+/** Holdout metrics of a stored artifact on `set` (`metricsOf`, the gate's measure). */
+export async function evaluateArtifact(artifact: unknown, set: LabelledSet): Promise<ModelMetrics> {
+  return metricsOf(await scoreArtifact(artifact, set), set.labels);
 }

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { StreamtrainError } from '@streamtrain/contracts';
-import { readTrainingExamples, readVersionArtifact } from '@streamtrain/warehouse';
+import { featureNames } from '@streamtrain/features';
+import { filterExamples, isHoldout } from '@streamtrain/training';
+import { PostgresExampleReadModel, readVersionArtifact } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import type { ModelArtifact } from '@streamtrain/model';
-import { RetrainParams, buildDatasets } from '../domain/retrain-policy';
+import { RetrainParams, buildDatasets, runLineageOf } from '../domain/retrain-policy';
+import type { LabelledSet } from '../domain/retrain-policy';
 import { extractWindow } from '../workflow/retrain-workflow';
 import { trainCandidate } from './model-training';
 
@@ -55,7 +58,8 @@ export async function rebuildVersion(
     throw new StreamtrainError('REGISTRY_OPERATION_REFUSED', `no version ${versionId}`);
   }
   const { lineage } = stored.record;
-  const params = RetrainParams.parse({ ...fallbackTraining, ...lineage.training });
+  const run = runLineageOf(lineage);
+  const params = RetrainParams.parse({ ...fallbackTraining, ...run?.training });
   const parent =
     lineage.parentVersionId === null
       ? null
@@ -67,18 +71,23 @@ export async function rebuildVersion(
     );
   }
   let source: RebuildReport['source'];
-  let train: { features: number[][]; labels: number[] };
-  if (lineage.window !== undefined) {
+  let train: LabelledSet;
+  if (run !== undefined) {
     source = 'window';
-    const extracted = await extractWindow(pool, lineage.window);
-    train = buildDatasets(extracted.history, extracted.labels, lineage.window, params).train;
+    const extracted = await extractWindow(pool, run.windows);
+    train = buildDatasets(extracted.history, extracted.labels, run.windows, params).train;
   } else {
     source = 'example-sets';
-    train = await readTrainingExamples(pool, lineage.exampleSetIds);
+    // A continuous step trained on its batches' examples less the holdout (`isHoldout`).
+    const examples = new PostgresExampleReadModel(pool, featureNames().length);
+    train = filterExamples(
+      await examples.readExamples(lineage.exampleSetIds),
+      (id) => !isHoldout(id),
+    );
   }
   const rebuilt = await trainCandidate(
-    { transactionIds: [], features: train.features, labels: train.labels },
-    lineage.window !== undefined && !params.warmStart ? null : parent,
+    train,
+    run !== undefined && !params.warmStart ? null : parent,
     params,
   );
   const storedArtifact = stored.artifact as ModelArtifact;

@@ -1,8 +1,10 @@
 import { ROUTING_KEYS, StreamtrainError } from '@streamtrain/contracts';
 import type { ModelPublished } from '@streamtrain/contracts';
+import { metricsOf, underPin } from '@streamtrain/training';
+import type { GateVerdict } from '@streamtrain/training';
 import { FEATURE_SET_VERSION, historyRange } from '@streamtrain/features';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
-import type { GateDecision, ModelMetrics } from '@streamtrain/model';
+import type { ModelMetrics } from '@streamtrain/model';
 import {
   REGISTRY_OUTBOX,
   enqueueOutbox,
@@ -14,19 +16,18 @@ import {
   readPromotionPin,
   readTransactionsBetween,
   readVersionArtifact,
-  registerModelVersion,
-  underPin,
+  recordModelVersion,
 } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import {
   RetrainParams,
   buildDatasets,
-  gateRetrain,
+  retrainGate,
   retrainVersionId,
   retrainWindows,
 } from '../domain/retrain-policy';
-import type { RetrainDatasets, RetrainWindows } from '../domain/retrain-policy';
-import { evaluateArtifact, trainCandidate } from '../training/model-training';
+import type { RetrainDatasets, RetrainWindows, RunLineage } from '../domain/retrain-policy';
+import { scoreArtifact, trainCandidate } from '../training/model-training';
 import type { WorkflowDefinition, WorkflowStep } from './workflow';
 
 /** What the retrain steps need. */
@@ -58,6 +59,12 @@ interface EvaluateOutput {
   candidate: ModelMetrics;
   champion: ModelMetrics | null;
   championVersionId: string | null;
+}
+
+/** Both models' scores of the test window, for the gate strategy. */
+interface EvaluatePayload {
+  candidateScores: number[];
+  championScores: number[] | null;
 }
 
 interface RegisterOutput {
@@ -136,7 +143,7 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
           extracted.windows,
           context.params,
         );
-        const positives = (labels: number[]) => labels.reduce((sum, label) => sum + label, 0);
+        const positives = (labels: readonly number[]) => labels.reduce((sum, label) => sum + label, 0);
         return Promise.resolve({
           input: { transactions: extracted.history.length, featureSetVersion: FEATURE_SET_VERSION },
           output: {
@@ -193,12 +200,19 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
         const { test } = payloadOf<RetrainDatasets>(context, 'transform');
         const { artifact } = payloadOf<TrainPayload>(context, 'train');
         const champion = await readAlias(pool, deps.modelName, 'champion');
+        const candidateScores = await scoreArtifact(artifact, test);
+        const championScores =
+          champion === null ? null : await scoreArtifact(champion.artifact, test);
         const output: EvaluateOutput = {
-          candidate: await evaluateArtifact(artifact, test),
-          champion: champion === null ? null : await evaluateArtifact(champion.artifact, test),
+          candidate: metricsOf(candidateScores, test.labels),
+          champion: championScores === null ? null : metricsOf(championScores, test.labels),
           championVersionId: champion?.record.versionId ?? null,
         };
-        return { input: { championVersionId: output.championVersionId }, output };
+        const payload: EvaluatePayload = {
+          candidateScores: Array.from(candidateScores),
+          championScores: championScores === null ? null : Array.from(championScores),
+        };
+        return { input: { championVersionId: output.championVersionId }, output, payload };
       },
     },
     {
@@ -206,14 +220,23 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
       describeInput: (context) => outputOf<EvaluateOutput>(context, 'evaluate'),
       async run(context) {
         const evaluation = outputOf<EvaluateOutput>(context, 'evaluate');
+        const scores = payloadOf<EvaluatePayload>(context, 'evaluate');
+        const { test } = payloadOf<RetrainDatasets>(context, 'transform');
         const pin = await readPromotionPin(pool, deps.modelName);
         const decision = underPin(
-          gateRetrain(evaluation.candidate, evaluation.champion, context.params.gate),
+          retrainGate(context.params.gate)({
+            labels: test.labels,
+            candidateScores: Float32Array.from(scores.candidateScores),
+            championScores:
+              scores.championScores === null ? null : Float32Array.from(scores.championScores),
+            candidate: evaluation.candidate,
+            champion: evaluation.champion,
+          }),
           pin,
         );
         return {
           input: { policy: context.params.gate, pinned: pin !== null },
-          output: { ...decision, pinned: pin !== null } satisfies GateDecision & {
+          output: { ...decision, pinned: pin !== null } satisfies GateVerdict & {
             pinned: boolean;
           },
         };
@@ -236,7 +259,7 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
           };
           return { input: { versionId }, output };
         }
-        const gate = outputOf<GateDecision>(context, 'gate');
+        const gate = outputOf<GateVerdict>(context, 'gate');
         const evaluation = outputOf<EvaluateOutput>(context, 'evaluate');
         const trained = payloadOf<TrainPayload>(context, 'train');
         const extracted = payloadOf<ExtractedWindow>(context, 'extract');
@@ -251,22 +274,19 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
             ? `the champion changed during the run (to ${champion?.record.versionId ?? 'none'}); kept`
             : gate.reason;
           const { windows, params } = { windows: extracted.windows, params: context.params };
-          const version = await registerModelVersion(client, {
-            versionId,
-            modelName: deps.modelName,
+          const lineage: RunLineage = {
+            exampleSetIds: [],
+            sourceBatchIds: datasets.sourceBatchIds,
+            offsets,
+            labelCutoff: new Date(windows.labelCutoffMs).toISOString(),
+            featureSetVersion: FEATURE_SET_VERSION,
             parentVersionId: trained.parentVersionId,
-            promote,
-            gateReason,
-            metrics: evaluation.candidate,
-            championMetrics: evaluation.champion,
-            lineage: {
-              exampleSetIds: [],
-              sourceBatchIds: datasets.sourceBatchIds,
-              offsets,
-              labelCutoff: new Date(windows.labelCutoffMs).toISOString(),
-              featureSetVersion: FEATURE_SET_VERSION,
-              parentVersionId: trained.parentVersionId,
-              window: windows,
+            window: {
+              from: new Date(windows.trainFromMs).toISOString(),
+              to: new Date(windows.trainToMs).toISOString(),
+            },
+            run: {
+              windows,
               training: {
                 epochs: params.epochs,
                 batchSize: params.batchSize,
@@ -275,16 +295,22 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
                 warmStart: params.warmStart,
               },
             },
+          };
+          // The registry has the last word (a pin set since the gate step keeps the champion).
+          const recorded = await recordModelVersion(client, {
+            versionId,
+            modelName: deps.modelName,
+            parentVersionId: trained.parentVersionId,
+            promote,
+            gateReason,
+            metrics: evaluation.candidate,
+            championMetrics: evaluation.champion,
+            lineage,
             artifact: trained.artifact,
             backend: deps.backend,
             trainedSamples: trained.samples,
           });
-          // The registry has the last word (a pin set since the gate step keeps the champion).
-          const registered = await client.query<{ status: string; gate_reason: string }>(
-            'SELECT status, gate_reason FROM model_versions WHERE version_id = $1',
-            [versionId],
-          );
-          const promoted = registered.rows[0]?.status === 'champion';
+          const { version, promoted } = recorded;
           let eventId: string | null = null;
           if (promoted) {
             eventId = `model:${versionId}`;
@@ -309,7 +335,7 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
             versionId,
             version,
             promoted,
-            gateReason: registered.rows[0]?.gate_reason ?? gateReason,
+            gateReason: recorded.gateReason,
             eventId,
           };
         });

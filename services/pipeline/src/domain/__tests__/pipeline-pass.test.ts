@@ -1,0 +1,140 @@
+import { featureNames } from '@streamtrain/features';
+import type { FeatureInput, KnownLabel } from '@streamtrain/features';
+import { InMemoryPipelineStore } from '../../adapters/in-memory-pipeline-store';
+import { matureCandidates } from '../maturity';
+import { runPipelinePass } from '../pipeline-pass';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2018-04-01T00:00:00Z');
+const MATURITY = 7 * DAY;
+
+function tx(i: number, atMs: number): FeatureInput {
+  return {
+    transactionId: `t${i}`,
+    customerId: `c${i % 20}`,
+    terminalId: `m${i % 30}`,
+    amount: 10 + (i % 50),
+    eventTimeMs: atMs,
+  };
+}
+
+const fraud = (id: string, atMs: number): KnownLabel => ({
+  transactionId: id,
+  isFraud: true,
+  reportedAtMs: atMs,
+});
+
+describe('maturity rule', () => {
+  it('labels by a fraud report up to the watermark, adds each example once and corrects a genuine one to fraud', () => {
+    const examples = matureCandidates(
+      [
+        { transactionId: 'a', eventTimeMs: 1, fraudReportedAtMs: null, currentLabel: null },
+        { transactionId: 'b', eventTimeMs: 2, fraudReportedAtMs: 50, currentLabel: null },
+        { transactionId: 'c', eventTimeMs: 3, fraudReportedAtMs: 150, currentLabel: null },
+        { transactionId: 'd', eventTimeMs: 4, fraudReportedAtMs: 60, currentLabel: 0 },
+        { transactionId: 'e', eventTimeMs: 5, fraudReportedAtMs: 60, currentLabel: 1 },
+        { transactionId: 'f', eventTimeMs: 6, fraudReportedAtMs: null, currentLabel: 0 },
+        { transactionId: 'a', eventTimeMs: 1, fraudReportedAtMs: null, currentLabel: null },
+      ],
+      100,
+    );
+    expect(examples).toEqual([
+      { transactionId: 'a', eventTimeMs: 1, label: 0, corrected: false },
+      { transactionId: 'b', eventTimeMs: 2, label: 1, corrected: false },
+      { transactionId: 'c', eventTimeMs: 3, label: 0, corrected: false },
+      { transactionId: 'd', eventTimeMs: 4, label: 1, corrected: true },
+    ]);
+  });
+});
+
+describe('pipeline pass', () => {
+  it('when batches arrive, then features are stored, examples mature with their labels and one features.ready per batch is announced', async () => {
+    const store = new InMemoryPipelineStore();
+    const early = Array.from({ length: 50 }, (_, i) => tx(i, T0 + i * 3_600_000));
+    store.land('b1', early, []);
+    const first = await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    expect(first).toMatchObject({ batches: 1, features: 50, examples: 0 });
+    expect(store.featuresOf('t0')).toHaveLength(featureNames().length);
+
+    // A fraud label for t3 (known early) and, 8 days on, a batch that matures the first day.
+    store.land('b2', [], [fraud('t3', T0 + 2 * DAY)]);
+    const second = await runPipelinePass(store, ['b2'], { maturityMs: MATURITY });
+    expect(second.examples).toBe(1);
+    store.land('b3', [tx(100, T0 + 8 * DAY)], []);
+    await runPipelinePass(store, ['b3'], { maturityMs: MATURITY });
+    const examples = store.allExamples();
+    const matured = examples.filter((example) => example.exampleSetId === 'b3');
+    expect(matured.map((example) => example.transactionId)).toEqual(
+      early
+        .filter((t) => t.eventTimeMs <= T0 + DAY && t.transactionId !== 't3')
+        .map((t) => t.transactionId),
+    );
+    expect(examples.find((example) => example.transactionId === 't3')).toMatchObject({
+      label: 1,
+      exampleSetId: 'b2',
+    });
+    expect(store.announcements().map((event) => [event.batchId, event.exampleCount])).toEqual([
+      ['b1', 0],
+      ['b2', 1],
+      ['b3', matured.length],
+    ]);
+    expect(store.announcements()[2]?.watermark).toBe(new Date(T0 + 8 * DAY).toISOString());
+  });
+
+  it('when a batch is passed again, then nothing is written twice', async () => {
+    const store = new InMemoryPipelineStore();
+    store.land('b1', [tx(1, T0)], []);
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    const again = await runPipelinePass(store, ['b1', 'b1'], { maturityMs: MATURITY });
+    expect(again).toMatchObject({ batches: 0, duplicates: 2 });
+    expect(store.announcements()).toHaveLength(1);
+  });
+
+  it('when a fraud label arrives after its transaction matured as genuine, then the example is corrected to fraud', async () => {
+    const store = new InMemoryPipelineStore();
+    store.land('b1', [tx(1, T0)], []);
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    store.land('b2', [tx(2, T0 + 8 * DAY)], []);
+    await runPipelinePass(store, ['b2'], { maturityMs: MATURITY });
+    expect(store.allExamples()[0]).toMatchObject({ transactionId: 't1', label: 0 });
+    store.land('b3', [], [fraud('t1', T0 + 8 * DAY)]);
+    const pass = await runPipelinePass(store, ['b3'], { maturityMs: MATURITY });
+    expect(pass.examples).toBe(1);
+    expect(store.allExamples()[0]).toMatchObject({ label: 1, exampleSetId: 'b3' });
+    expect(store.exampleCounts().corrected).toBe(1);
+  });
+
+  it('when chunked, then the features are the same as in one computation', async () => {
+    const batch = Array.from({ length: 300 }, (_, i) => tx(i, T0 + i * 60_000));
+    const whole = new InMemoryPipelineStore();
+    const chunked = new InMemoryPipelineStore();
+    whole.land('b1', batch, []);
+    chunked.land('b1', batch, []);
+    await runPipelinePass(whole, ['b1'], { maturityMs: MATURITY, featureChunk: 1000 });
+    await runPipelinePass(chunked, ['b1'], { maturityMs: MATURITY, featureChunk: 7 });
+    for (const t of batch) {
+      expect(chunked.featuresOf(t.transactionId)).toEqual(whole.featuresOf(t.transactionId));
+    }
+  });
+
+  // Issue 13 item 5: a large pass held the event loop for over a second, so /readyz timed out.
+  it('when a pass computes features for a large batch, then the event loop gets turns while it runs', async () => {
+    const store = new InMemoryPipelineStore();
+    store.land(
+      'b1',
+      Array.from({ length: 5000 }, (_, i) => tx(i, T0 + i * 10_000)),
+      [],
+    );
+    let turns = 0;
+    let running = true;
+    const tick = (): void => {
+      if (!running) return;
+      turns += 1;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    running = false;
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+});

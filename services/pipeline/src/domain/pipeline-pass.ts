@@ -1,0 +1,207 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { FeaturesReady } from '@streamtrain/contracts';
+import { FEATURE_SET_VERSION, computeFeatures, historyRange } from '@streamtrain/features';
+import type { FeatureInput, FeatureVector } from '@streamtrain/features';
+import { matureCandidates, nextMaturedUntil } from './maturity';
+import type { LandedTransaction, PipelineStore } from './pipeline-store';
+import { advanceWatermark } from './watermark';
+
+/** Options of {@link runPipelinePass}. */
+export interface PipelinePassOptions {
+  /** A transaction with no fraud label this long after its event time is genuine. */
+  readonly maturityMs: number;
+  /**
+   * Targets per `computeFeatures` call; the pass yields to the event loop between calls, so a
+   * large pass never holds the loop for long (health probes keep answering). @default 1000
+   */
+  readonly featureChunk?: number;
+  /** Timestamps of the events. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What a pass did, for logs and metrics. */
+export interface PassOutcome {
+  /** Events of batches already processed (or repeated within the pass). */
+  readonly duplicates: number;
+  /** Batches processed by this pass (0 when every one was a duplicate). */
+  readonly batches: number;
+  /** The batches this pass processed (redeliveries excluded). */
+  readonly batchIds: readonly string[];
+  readonly features: number;
+  readonly examples: number;
+  readonly watermarkMs: number | null;
+  readonly readMs: number;
+  readonly computeMs: number;
+  readonly writeMs: number;
+}
+
+/**
+ * Point-in-time features of `targets`, computed `chunk` targets at a time with a turn of the
+ * event loop between chunks. Every call sees all targets (as history), so the vectors are the
+ * ones a single call would give, bit for bit.
+ */
+export async function computeFeaturesYielding(
+  targets: readonly FeatureInput[],
+  history: readonly FeatureInput[],
+  labels: Parameters<typeof computeFeatures>[2],
+  chunk: number,
+): Promise<FeatureVector[]> {
+  if (targets.length <= chunk) return computeFeatures(targets, history, labels);
+  const context = [...history, ...targets];
+  const vectors: FeatureVector[] = [];
+  for (let start = 0; start < targets.length; start += chunk) {
+    await nextTurn();
+    for (const vector of computeFeatures(targets.slice(start, start + chunk), context, labels)) {
+      vectors.push(vector);
+    }
+  }
+  return vectors;
+}
+
+function groupByBatch(
+  targets: readonly LandedTransaction[],
+  vectors: readonly FeatureVector[],
+): Map<string, FeatureVector[]> {
+  const batchOf = new Map(targets.map((tx) => [tx.transactionId, tx.batchId]));
+  const byBatch = new Map<string, FeatureVector[]>();
+  for (const vector of vectors) {
+    const id = batchOf.get(vector.transactionId) as string;
+    const group = byBatch.get(id);
+    if (group === undefined) byBatch.set(id, [vector]);
+    else group.push(vector);
+  }
+  return byBatch;
+}
+
+/**
+ * One pass of the pipeline over the ingest batches of `batch.arrived` events: reads the batches, computes their
+ * point-in-time features, advances the watermark, matures the examples whose label is now known
+ * (one example set per pass, named after its last batch) and announces one `features.ready` per
+ * batch, all in one transaction. Batches already processed are skipped.
+ */
+export async function runPipelinePass(
+  store: PipelineStore,
+  batchIds: readonly string[],
+  options: PipelinePassOptions,
+): Promise<PassOutcome> {
+  const now = options.now ?? Date.now;
+  const unique = [...new Set(batchIds)];
+  const done = await store.doneBatches(unique);
+  const repeated = batchIds.length - unique.length + done.size;
+  const fresh = unique.filter((id) => !done.has(id));
+  const nothing = {
+    duplicates: repeated,
+    batches: 0,
+    batchIds: [],
+    features: 0,
+    examples: 0,
+    watermarkMs: null,
+    readMs: 0,
+    computeMs: 0,
+    writeMs: 0,
+  };
+  if (fresh.length === 0) return nothing;
+  const started = performance.now();
+  const { transactions: targets, labels: batchLabels } = await store.readBatches(fresh);
+  let vectors: FeatureVector[] = [];
+  let readMs = 0;
+  let computeMs = 0;
+  if (targets.length > 0) {
+    const range = historyRange(targets);
+    const [history, labels] = await Promise.all([
+      store.readHistory(
+        [...new Set(targets.map((tx) => tx.customerId))],
+        [...new Set(targets.map((tx) => tx.terminalId))],
+        range.fromMs,
+        range.toMs,
+      ),
+      store.readKnownLabels(range.fromMs, range.toMs),
+    ]);
+    readMs = performance.now() - started;
+    vectors = await computeFeaturesYielding(targets, history, labels, options.featureChunk ?? 1000);
+    computeMs = performance.now() - started - readMs;
+  }
+  const writeStarted = performance.now();
+  const vectorsByBatch = groupByBatch(targets, vectors);
+  const outcome = await store.transact(async (tx) => {
+    const state = await tx.lockState();
+    // Checked again under the state lock: another instance may have finished some meanwhile.
+    const doneNow = await tx.doneBatches(fresh);
+    const todo = fresh.filter((id) => !doneNow.has(id));
+    if (todo.length === 0) return null;
+    const todoSet = new Set(todo);
+    const featureCounts = new Map<string, number>();
+    for (const id of todo) {
+      featureCounts.set(
+        id,
+        await tx.saveFeatures(id, FEATURE_SET_VERSION, vectorsByBatch.get(id) ?? []),
+      );
+    }
+    const advance = advanceWatermark(
+      state.watermarkMs,
+      [
+        ...targets.filter((t) => todoSet.has(t.batchId)).map((t) => t.eventTimeMs),
+        ...batchLabels.map((label) => label.reportedAtMs),
+      ],
+      options.maturityMs,
+    );
+    const exampleSetId = todo[todo.length - 1] as string;
+    let exampleCount = 0;
+    if (advance.watermarkMs !== null && advance.matureBeforeMs !== null) {
+      const candidates = await tx.maturityCandidates({
+        watermarkMs: advance.watermarkMs,
+        matureBeforeMs: advance.matureBeforeMs,
+        previousMatureBeforeMs: state.maturedUntilMs,
+        batchIds: todo,
+      });
+      exampleCount = await tx.saveExamples(
+        exampleSetId,
+        advance.watermarkMs,
+        matureCandidates(candidates, advance.watermarkMs),
+      );
+    }
+    await tx.saveState({
+      watermarkMs: advance.watermarkMs,
+      maturedUntilMs: nextMaturedUntil(state.maturedUntilMs, advance.matureBeforeMs),
+    });
+    const watermark =
+      advance.watermarkMs === null ? null : new Date(advance.watermarkMs).toISOString();
+    for (const id of todo) {
+      const examples = id === exampleSetId ? exampleCount : 0;
+      const featureCount = featureCounts.get(id) ?? 0;
+      await tx.recordBatch({
+        batchId: id,
+        featureCount,
+        exampleCount: examples,
+        watermarkMs: advance.watermarkMs,
+      });
+      const ready: FeaturesReady = {
+        schemaVersion: 1,
+        type: 'features.ready',
+        batchId: id,
+        featureSetVersion: FEATURE_SET_VERSION,
+        featureCount,
+        exampleCount: examples,
+        watermark,
+        occurredAt: new Date(now()).toISOString(),
+      };
+      await tx.announce(ready);
+    }
+    const features = [...featureCounts.values()].reduce((sum, n) => sum + n, 0);
+    return {
+      batches: todo.length,
+      batchIds: todo,
+      features,
+      examples: exampleCount,
+      watermarkMs: advance.watermarkMs,
+    };
+  });
+  if (outcome === null) return { ...nothing, duplicates: repeated + fresh.length };
+  return {
+    duplicates: repeated,
+    ...outcome,
+    readMs,
+    computeMs,
+    writeMs: performance.now() - writeStarted,
+  };
+}

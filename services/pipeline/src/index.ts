@@ -1,0 +1,23 @@
+/**
+ * The pipeline's rules, for the drivers that run them outside the service (the quality
+ * evaluation, the stores' agreement test): the pass, the maturity rule, the store port and the
+ * in-memory store. The service itself starts from `main.ts`.
+ */
+export { runPipelinePass, computeFeaturesYielding } from './domain/pipeline-pass';
+export type { PassOutcome, PipelinePassOptions } from './domain/pipeline-pass';
+export { matureCandidates, nextMaturedUntil } from './domain/maturity';
+export type {
+  MaturedExample,
+  MaturityCandidate,
+  MaturityCandidates,
+  MaturityQuery,
+} from './domain/maturity';
+export type {
+  FeatureRow,
+  LandedTransaction,
+  PipelineState,
+  PipelineStore,
+  PipelineTransaction,
+  ProcessedBatch,
+} from './domain/pipeline-store';
+export { InMemoryPipelineStore } from './adapters/in-memory-pipeline-store';
