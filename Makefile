@@ -1,5 +1,5 @@
 # Thin wrappers over npm scripts and infra/local.sh; the logic lives there.
-.PHONY: demo test lint build bench quality infra-up infra-down infra-status tools clean
+.PHONY: demo test lint build bench quality faults infra-up infra-down infra-status tools clean
 
 # A Node.js that infra/install-tools.sh installed (when the machine's is older than 22) comes first.
 export PATH := $(CURDIR)/.local/node/bin:$(PATH)
@@ -38,6 +38,10 @@ bench: node_modules/.package-lock.json infra-up
 
 quality: node_modules/.package-lock.json
 	npm run quality
+
+## The fault suite (docs/RELIABILITY.md): the loop under kills, freezes and database restarts, checked.
+faults: node_modules/.package-lock.json infra-up
+	npm run faults -- --write-doc $(FAULTS_ARGS)
 
 clean:
 	npm run clean

@@ -27,7 +27,9 @@ KAFKA_LOG="$LOG_DIR/server.log"       # written by log4j2 (infra/kafka/log4j2.xm
 KAFKA_OUT="$LOG_DIR/kafka.out"        # the JVM's own stdout/stderr: crashes before log4j starts
 KAFKA_HEAP="${KAFKA_HEAP:--Xmx512m}"
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
+# Another port (and state dir) runs a second broker, e.g. the fault suite's own, which it restarts.
+KAFKA_PORT="${STREAMTRAIN_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${STREAMTRAIN_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_START_TIMEOUT=90
 KAFKA_STOP_TIMEOUT=30
 DATABASE=streamtrain
@@ -142,7 +144,9 @@ kafka_fetch_jars() {
 
 kafka_render_config() {
   mkdir -p "$(dirname "$KAFKA_CONFIG")" "$KAFKA_DATA" "$LOG_DIR"
-  sed "s|@DATA_DIR@|$KAFKA_DATA|g" "$INFRA_DIR/kafka/server.properties.template" >"$KAFKA_CONFIG"
+  sed -e "s|@DATA_DIR@|$KAFKA_DATA|g" -e "s|@PORT@|$KAFKA_PORT|g" \
+    -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    "$INFRA_DIR/kafka/server.properties.template" >"$KAFKA_CONFIG"
 }
 
 # KRaft refuses to start on unformatted storage. Formatting happens once; later runs reuse the data.

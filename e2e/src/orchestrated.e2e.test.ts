@@ -102,7 +102,10 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
           INGEST_GROUP_ID: uniqueName('e2e'),
         },
         // The continuous trainer stays out of this test: it would never reach its step size.
-        trainer: { TRAINER_MIN_EXAMPLES: '1000000' },
+        trainer: {
+          TRAINER_API_TOKEN: 'e2e-trainer-token-0123456789',
+          TRAINER_MIN_EXAMPLES: '1000000',
+        },
         orchestrator: {
           ORCHESTRATOR_API_TOKEN: 'e2e-token-0123456789abcdef',
           ORCHESTRATOR_CRON_CHECK_SECONDS: '1',

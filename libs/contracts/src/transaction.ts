@@ -5,6 +5,25 @@ export const CHANNELS = ['mobile', 'web', 'pos', 'file'] as const;
 /** A source channel of a transaction. */
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * An ISO 8601 date-time with an offset that the warehouse's `timestamptz` can store: PostgreSQL
+ * has no year 0 (1 BC) and refuses offsets beyond ±15:59, which ISO 8601 (and zod) allow. Refusing
+ * them here dead-letters the message with its reason instead of failing the whole write
+ * (issue 13).
+ */
+export const storableDateTime = z.iso.datetime({ offset: true }).superRefine((value, context) => {
+  if (value.startsWith('0000')) {
+    context.addIssue({ code: 'custom', message: `year 0000 cannot be stored (${value})` });
+  }
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value);
+  if (offset !== null && Number(offset[2]) * 60 + Number(offset[3]) > 15 * 60 + 59) {
+    context.addIssue({
+      code: 'custom',
+      message: `offset ${offset[1]}${offset[2]}:${offset[3]} is beyond ±15:59 and cannot be stored`,
+    });
+  }
+});
+
 /** Largest amount accepted; anything above is treated as corrupt input, not as a purchase. */
 export const MAX_AMOUNT = 1_000_000;
 
@@ -34,12 +53,10 @@ export const TransactionV1 = z
       .nonnegative()
       .max(MAX_AMOUNT)
       .describe(`Purchase amount in the currency's major unit (e.g. 42.5), 0 to ${MAX_AMOUNT}.`),
-    eventTime: z.iso
-      .datetime({ offset: true })
-      .describe(
-        'When the purchase happened, ISO 8601 with offset. Refused when further ahead of the ' +
-          'wall clock than INGEST_MAX_FUTURE_SKEW_MS (default 1 day).',
-      ),
+    eventTime: storableDateTime.describe(
+      'When the purchase happened, ISO 8601 with offset. Refused when further ahead of the ' +
+        'wall clock than INGEST_MAX_FUTURE_SKEW_MS (default 1 day).',
+    ),
     channel: z.enum(CHANNELS).describe('Source channel; matches the topic tx.<channel>.'),
   })
   .meta({ title: 'TransactionV1' });
@@ -56,9 +73,9 @@ export const FraudLabelV1 = z
     schemaVersion: z.literal(1).describe('Version of this message shape.'),
     transactionId: id.describe('The labelled transaction; also the Kafka message key.'),
     isFraud: z.boolean().describe('The verdict.'),
-    reportedAt: z.iso
-      .datetime({ offset: true })
-      .describe('Event time at which the label became known, ISO 8601 with offset.'),
+    reportedAt: storableDateTime.describe(
+      'Event time at which the label became known, ISO 8601 with offset.',
+    ),
   })
   .meta({ title: 'FraudLabelV1' });
 /** A validated fraud label message. */

@@ -1,4 +1,4 @@
-import { AssignerProtocol, Kafka } from 'kafkajs';
+import { AssignerProtocol, ConfigResourceTypes, ConfigSource, Kafka } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSasl, KafkaTls } from '@streamtrain/config';
@@ -140,6 +140,10 @@ export interface KafkaAdmin {
   committedOffsets(groupId: string): Promise<CommittedOffset[]>;
   /** State and members (with their assignments) of each group. */
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** The `max.message.bytes` of each topic (the broker's default when not set on the topic). */
+  maxMessageBytes(topics: readonly string[]): Promise<Record<string, number>>;
+  /** Sets a topic's `max.message.bytes` (other topic settings are left as they are). */
+  setMaxMessageBytes(topic: string, bytes: number): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -360,6 +364,47 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
           };
         }),
       }));
+    },
+    async maxMessageBytes(topics) {
+      if (topics.length === 0) return {};
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((topic) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['max.message.bytes'],
+        })),
+      });
+      const limits: Record<string, number> = {};
+      for (const resource of described.resources) {
+        const entry = resource.configEntries.find(
+          (config) => config.configName === 'max.message.bytes',
+        );
+        if (entry !== undefined) limits[resource.resourceName] = Number(entry.configValue);
+      }
+      return limits;
+    },
+    async setMaxMessageBytes(topic, bytes) {
+      // Incremental alter is not in kafkajs 2.2; AlterConfigs replaces the topic's overrides, so
+      // the others are read first and written back.
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      });
+      const overrides = (described.resources[0]?.configEntries ?? [])
+        .filter((config) => config.configSource === ConfigSource.TOPIC_CONFIG)
+        .filter((config) => config.configName !== 'max.message.bytes')
+        .map((config) => ({ name: config.configName, value: config.configValue }));
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: [...overrides, { name: 'max.message.bytes', value: String(bytes) }],
+          },
+        ],
+      });
     },
     disconnect: () => admin.disconnect(),
   };

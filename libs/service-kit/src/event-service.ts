@@ -13,6 +13,7 @@ import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { OutboxTable, Pool } from '@streamtrain/warehouse';
 import type { FastifyInstance } from 'fastify';
 import { createCountedPool, publishPendingStep, relayOutbox } from './warehouse-link';
+import { listenEarly } from './early-ops-server';
 
 /** What the consumer of an event service is given to build its handler. */
 export interface EventServiceContext {
@@ -20,7 +21,6 @@ export interface EventServiceContext {
   amqp: AmqpClient;
   /** Publishes newly enqueued outbox events now rather than at the next poll. */
   wakeRelay: () => void;
-  http: FastifyInstance;
 }
 
 /** Options of {@link createEventService}. */
@@ -44,6 +44,11 @@ export interface EventServiceOptions {
     routingKeys: readonly string[];
     handler: (event: IncomingEvent) => Promise<Verdict>;
   }>;
+  /**
+   * Adds the service's own HTTP routes. Called before the ops server listens, which it does
+   * before anything connects (routes cannot be added to a listening server).
+   */
+  routes?: (http: FastifyInstance, pool: Pool) => void;
   /** Extra steps run first on stop (e.g. finish a training run). */
   beforeStop?: ShutdownStep[];
 }
@@ -146,7 +151,15 @@ export function createEventService(options: EventServiceOptions): EventService {
     pool,
     port: () => listeningPort,
     async start() {
+      options.routes?.(http, pool);
+      const ops = await listenEarly(http, health, {
+        port: options.httpPort,
+        host: options.httpHost,
+      });
+      listeningPort = ops.port;
+      ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: options.databaseUrl, schema: options.schema, logger });
+      ops.phase('connecting to RabbitMQ');
       const client = await connectAmqp({
         url: options.amqpUrl,
         exchange: options.exchange,
@@ -164,11 +177,11 @@ export function createEventService(options: EventServiceOptions): EventService {
       const activeRelay = relay;
       health.register('warehouse', () => ping(pool));
       health.register('rabbitmq', () => client.isConnected());
+      ops.phase('preparing the consumer');
       const consumer = await options.consume({
         pool,
         amqp: client,
         wakeRelay: () => activeRelay.wake(),
-        http,
       });
       relay.start();
       const handle = await client.consume({
@@ -179,10 +192,7 @@ export function createEventService(options: EventServiceOptions): EventService {
         onOutcome: (outcome) => deliveries.inc({ outcome }),
       });
       cancelConsumer = () => handle.cancel();
-      await http.listen({ port: options.httpPort, host: options.httpHost });
-      const address = http.server.address();
-      listeningPort =
-        typeof address === 'object' && address !== null ? address.port : options.httpPort;
+      ops.started();
       logger.info({ port: listeningPort, queue: consumer.queue }, `${options.name} running`);
     },
     stop,

@@ -1,5 +1,5 @@
 import { ConfigError } from '@streamtrain/config';
-import { createLogger, runMain } from '@streamtrain/observability';
+import { createLogger, runMain, withTimeout } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
 
 /** Options of {@link runServiceMain}. */
@@ -33,5 +33,21 @@ export function runServiceMain<C extends { LOG_LEVEL: string; SHUTDOWN_TIMEOUT_M
     logger.fatal({ err: error }, 'unrecoverable failure; exiting for the supervisor to restart');
     void service.stop().finally(() => process.exit(1));
   });
+  // A programmer error still ends the process, but after a bounded graceful stop, so the consumer
+  // group sees the member leave instead of waiting out its session (issue 13).
+  const crash = (error: unknown): void => {
+    logger.fatal(
+      { err: error },
+      'uncaught error; stopping and exiting for the supervisor to restart',
+    );
+    void withTimeout(service.stop(), config.SHUTDOWN_TIMEOUT_MS, 'stop after an uncaught error')
+      .catch((stopError: unknown) => logger.error({ err: stopError }, 'stop failed'))
+      .finally(() => {
+        logger.flush();
+        process.exit(1);
+      });
+  };
+  process.once('uncaughtException', crash);
+  process.once('unhandledRejection', crash);
   void runMain(service, { logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 }

@@ -46,12 +46,39 @@ export function createPool(options: WarehouseOptions): Pool {
     logger.error({ err: error }, 'idle warehouse connection failed');
     options.onPoolError?.(error);
   });
+  // The pool listens only to idle clients: a checked-out one that the server drops between two
+  // queries (a restart, pg_terminate_backend) emits 'error' with no listener and ends the process
+  // (issue 13). Every client gets its own listener for its whole life; the failed query that
+  // follows tells the caller, and the client is released as broken.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'warehouse connection in use failed');
+      options.onPoolError?.(error);
+    });
+  });
   return pool;
 }
 
 /**
+ * True when an error means the connection or the server went away (SQLSTATE class 08, connection
+ * exception; class 57P, operator intervention such as a shutdown or a server starting up; a socket
+ * closed under the client): trying again on a new connection may succeed.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[1-4]$/.test(code))) return true;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(code))
+    return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|Client has encountered a connection error|Connection ended/.test(message)
+  );
+}
+
+/**
  * Runs `work` in one transaction and commits, or rolls back and rethrows. Connection failures
- * come back as retriable `WAREHOUSE_UNAVAILABLE` errors.
+ * (at connect or during the work, see {@link isConnectionError}) come back as retriable
+ * `WAREHOUSE_UNAVAILABLE` errors.
  */
 export async function inTransaction<T>(
   pool: Pool,
@@ -81,6 +108,13 @@ export async function inTransaction<T>(
       await client.query('ROLLBACK');
     } catch {
       broken = true; // the connection is gone; do not return it to the pool
+    }
+    if (isConnectionError(error)) {
+      throw new StreamtrainError(
+        'WAREHOUSE_UNAVAILABLE',
+        `the warehouse connection failed: ${(error as Error).message}`,
+        { retriable: true, cause: error },
+      );
     }
     throw error;
   } finally {

@@ -53,7 +53,7 @@ describe('writeArrivalBatch', () => {
     const again = await inTransaction(schema.pool, (client) =>
       writeArrivalBatch(client, { ...input, batchId: 'b2' }),
     );
-    expect(again).toEqual({ insertedTransactions: 0, insertedLabels: 0, event: null });
+    expect(again).toMatchObject({ insertedTransactions: 0, insertedLabels: 0, event: null });
     const batches = await schema.pool.query('SELECT batch_id FROM ingest_batches');
     expect(batches.rows).toEqual([{ batch_id: 'b1' }]);
   });

@@ -63,10 +63,18 @@ export const ingestEnvSchema = z
     INGEST_PARTITIONS_CONCURRENCY: integer(1).default(4),
     /**
      * How long the group waits for a silent member before giving its partitions to the others.
-     * Shorter means faster takeover after a crash, at the risk of rebalances during long pauses.
-     * @default 30000
+     * Shorter means faster takeover after a crash (a restarted instance cannot join before its
+     * dead predecessor's session expires; kafkajs has no static membership), at the risk of
+     * rebalances during long pauses; heartbeats go every second and between write retries.
+     * 6000 is the broker's default `group.min.session.timeout.ms`.
+     * @default 6000
      */
-    INGEST_SESSION_TIMEOUT_MS: integer(6_000).default(30_000),
+    INGEST_SESSION_TIMEOUT_MS: integer(6_000).default(6_000),
+    /**
+     * How long warehouse writes of a partition may keep failing before `/readyz` reports the
+     * partition stuck (503). @default 60000
+     */
+    INGEST_STUCK_AFTER_MS: integer(1_000).default(60_000),
     /** Event times further than this ahead of the wall clock are refused. @default 86400000 (1 day) */
     INGEST_MAX_FUTURE_SKEW_MS: integer(0).default(86_400_000),
   })

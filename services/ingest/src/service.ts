@@ -11,12 +11,18 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
-import { createCountedPool, publishPendingStep, relayOutbox } from '@streamtrain/service-kit';
+import {
+  createCountedPool,
+  listenEarly,
+  publishPendingStep,
+  relayOutbox,
+} from '@streamtrain/service-kit';
 import { migrate, ping } from '@streamtrain/warehouse';
 import type { OutboxRelay } from '@streamtrain/warehouse';
 import type { IngestConfig } from './config';
 import { createIngestMetrics } from './adapters/ingest-metrics';
 import { createArrivalHandler } from './entry-points/arrival-handler';
+import { ensureDeadLetterTopic } from './adapters/dead-letter-topic';
 
 /** The ingest service with the port it listens on once started. */
 export interface IngestService extends Service {
@@ -62,6 +68,12 @@ export function createIngestService(
   let consumer: KafkaConsumer | undefined;
   let listeningPort = 0;
 
+  const subscribedTopics = async (): Promise<string[]> => {
+    if (pattern === undefined) return [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC];
+    const all = (await admin?.listTopics()) ?? [];
+    return [...all.filter((topic) => pattern.test(topic)), config.INGEST_LABELS_TOPIC];
+  };
+
   const stop = once(async () => {
     health.markShuttingDown();
     const errors = await runShutdownSteps(
@@ -87,7 +99,14 @@ export function createIngestService(
     port: () => listeningPort,
     assignment: () => consumer?.assignment() ?? {},
     async start() {
+      const ops = await listenEarly(http, health, {
+        port: config.HTTP_PORT,
+        host: config.HTTP_HOST,
+      });
+      listeningPort = ops.port;
+      ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
+      ops.phase('connecting to RabbitMQ');
       amqp = await connectAmqp({
         url: config.AMQP_URL,
         exchange: config.AMQP_EXCHANGE,
@@ -96,16 +115,22 @@ export function createIngestService(
       });
       const amqpClient = amqp;
       relay = relayOutbox({ pool, table: 'ingest_outbox', amqp: amqpClient, logger, registry });
+      ops.phase('connecting to Kafka');
       admin = await kafka.admin();
       if (config.INGEST_CREATE_TOPICS) {
         await admin.ensureTopics(
-          [
-            ...(pattern === undefined ? config.INGEST_TOPICS : []),
-            config.INGEST_LABELS_TOPIC,
-            config.INGEST_DEAD_LETTER_TOPIC,
-          ].map((topic) => ({ topic, partitions: config.INGEST_TOPIC_PARTITIONS })),
+          [...(pattern === undefined ? config.INGEST_TOPICS : []), config.INGEST_LABELS_TOPIC].map(
+            (topic) => ({ topic, partitions: config.INGEST_TOPIC_PARTITIONS }),
+          ),
         );
       }
+      await ensureDeadLetterTopic(admin, {
+        topic: config.INGEST_DEAD_LETTER_TOPIC,
+        sources: await subscribedTopics(),
+        create: config.INGEST_CREATE_TOPICS,
+        partitions: config.INGEST_TOPIC_PARTITIONS,
+        logger,
+      });
       producer = await kafka.producer();
       consumer = kafka.consumer({
         groupId: config.INGEST_GROUP_ID,
@@ -115,7 +140,7 @@ export function createIngestService(
         maxWaitTimeMs: config.INGEST_LINGER_MS,
         partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENCY,
         sessionTimeoutMs: config.INGEST_SESSION_TIMEOUT_MS,
-        heartbeatIntervalMs: Math.min(3_000, Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 3)),
+        heartbeatIntervalMs: Math.min(1_000, Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 3)),
       });
       const running = consumer;
       health.register('kafka', () => running.isRunning());
@@ -132,19 +157,26 @@ export function createIngestService(
         logger: logger.child({ component: 'arrival-handler' }),
         onEventEnqueued: () => relay?.wake(),
       });
+      health.register('partitions', () => {
+        const stuck = handler.failingPartitions(Date.now() - config.INGEST_STUCK_AFTER_MS);
+        if (stuck.length > 0) {
+          throw new Error(
+            `warehouse writes failing for over ${config.INGEST_STUCK_AFTER_MS} ms on ${stuck.join(', ')}`,
+          );
+        }
+        return true;
+      });
+      ops.phase('joining the consumer group');
       relay.start();
       await running.run({
         topics:
           pattern === undefined
             ? [...config.INGEST_TOPICS, config.INGEST_LABELS_TOPIC]
             : [pattern, config.INGEST_LABELS_TOPIC],
-        handler,
+        handler: handler.handle,
         onFatal,
       });
-      await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-      const address = http.server.address();
-      listeningPort =
-        typeof address === 'object' && address !== null ? address.port : config.HTTP_PORT;
+      ops.started();
       logger.info({ port: listeningPort, groupId: config.INGEST_GROUP_ID }, 'ingest running');
     },
     stop,

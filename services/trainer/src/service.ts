@@ -8,9 +8,10 @@ import { PostgresTrainerStore, listModelVersions } from '@streamtrain/warehouse'
 import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
-import { LeaderLease } from './adapters/leader-lease';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
+import { LeaderLease } from './adapters/leader-lease';
 import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
+import { registerModelsRoute } from './entry-points/models-route';
 import { fraudModelFactory } from './adapters/fraud-model-factory';
 
 /** RabbitMQ `features.ready` → warm-started tfjs step → gate → registry → `model.published`. */
@@ -40,7 +41,17 @@ export function createTrainerService(
       },
       { name: 'release the trainer lease', run: () => lease?.release() },
     ],
-    async consume({ pool, wakeRelay, http }) {
+    routes(http, pool) {
+      // The registry is shown only with the token, like every route that shows it.
+      registerModelsRoute(http, {
+        token: config.TRAINER_API_TOKEN,
+        list: async () => ({
+          modelName: config.TRAINER_MODEL_NAME,
+          versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
+        }),
+      });
+    },
+    async consume({ pool, wakeRelay }) {
       // One active trainer: a standby waits here until the active one stops or dies.
       lease = new LeaderLease({
         pool,
@@ -55,10 +66,6 @@ export function createTrainerService(
         preferred: config.TFJS_BACKEND,
         logger: logger.child({ component: 'tfjs' }),
       });
-      http.get('/v1/models', async () => ({
-        modelName: config.TRAINER_MODEL_NAME,
-        versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
-      }));
       const gate = {
         minExamples: config.TRAINER_GATE_MIN_EXAMPLES,
         minPositives: config.TRAINER_GATE_MIN_POSITIVES,

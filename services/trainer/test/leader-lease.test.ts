@@ -37,6 +37,7 @@ describe('trainer leader lease', () => {
       env: {
         ...process.env,
         ...harness.env,
+        TRAINER_API_TOKEN: 'trainer-token-0123456789abcdef',
         TRAINER_MIN_EXAMPLES: '100',
         TRAINER_GATE_MIN_EXAMPLES: '50',
         TRAINER_GATE_MIN_POSITIVES: '2',

@@ -17,6 +17,8 @@ import { matureExamples } from './mature';
 import { loadTrainerConfig } from '../src/config';
 import { createTrainerService } from '../src/service';
 
+const TRAINER_TOKEN = 'trainer-token-0123456789abcdef';
+
 jest.setTimeout(90_000);
 
 const DAY = 86_400_000;
@@ -35,6 +37,7 @@ describe('trainer under a pin', () => {
     ({ schema, exchange, amqp } = harness);
     const config = loadTrainerConfig({
       ...harness.env,
+      TRAINER_API_TOKEN: TRAINER_TOKEN,
       TRAINER_MIN_EXAMPLES: '100',
       TRAINER_GATE_MIN_EXAMPLES: '50',
       TRAINER_GATE_MIN_POSITIVES: '2',

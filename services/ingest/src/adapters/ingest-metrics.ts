@@ -12,6 +12,9 @@ export interface IngestMetrics {
   batchMessages: Histogram;
   batchesWritten: Counter;
   batchFailures: Counter;
+  labelCorrections: Counter;
+  conflicts: Counter;
+  truncatedDeadLetters: Counter;
 }
 
 /** Registers the ingest metrics on `registry`. */
@@ -50,6 +53,21 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     batchFailures: new Counter({
       name: 'streamtrain_ingest_batch_failures_total',
       help: 'Batch writes that failed and were retried.',
+      registers,
+    }),
+    labelCorrections: new Counter({
+      name: 'streamtrain_ingest_label_corrections_total',
+      help: 'Labels revised by a later, opposite verdict for the same transaction (e.g. a reversed chargeback).',
+      registers,
+    }),
+    conflicts: new Counter({
+      name: 'streamtrain_ingest_transaction_conflicts_total',
+      help: 'Transactions whose id was stored before with other content (recorded in transaction_conflicts; the first version is kept).',
+      registers,
+    }),
+    truncatedDeadLetters: new Counter({
+      name: 'streamtrain_ingest_dead_letters_truncated_total',
+      help: 'Dead letters sent as a truncated copy because the dead-letter topic refused the full value.',
       registers,
     }),
   };

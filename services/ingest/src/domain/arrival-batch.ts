@@ -1,6 +1,6 @@
 import { decodeFraudLabel, decodeTransaction } from '@streamtrain/contracts';
 import type { DeadLetterReason, OffsetRange } from '@streamtrain/contracts';
-import type { LabelRecord, TransactionRecord } from '@streamtrain/warehouse';
+import type { LabelRecord, RejectedRow, TransactionRecord } from '@streamtrain/warehouse';
 
 /** A message as ingest sees it: bytes and where they came from. */
 export interface SourceMessage {
@@ -149,5 +149,60 @@ export function classifyMessages(
         lastOffset: last.offset,
       },
     ],
+  };
+}
+
+/**
+ * Takes the rows the warehouse refused out of a batch and turns each into a dead letter with the
+ * original bytes of its message and the warehouse's reason (code `INGEST_WRITE_REJECTED`), so the
+ * rest of the batch lands and the partition moves on (issue 13).
+ */
+export function withoutRejectedRows(
+  batch: ClassifiedBatch,
+  rejected: readonly RejectedRow[],
+  messages: readonly SourceMessage[],
+  options: { nowMs: number; service: string },
+): { batch: ClassifiedBatch; deadLetters: DeadLetter[] } {
+  const positionOf = (topic: string, partition: number, offset: string): string =>
+    `${topic}\u0000${partition}\u0000${offset}`;
+  const byPosition = new Map(
+    messages.map((message) => [
+      positionOf(message.topic, message.partition, message.offset),
+      message,
+    ]),
+  );
+  const refusedTransactions = new Set<number>();
+  const refusedLabels = new Set<number>();
+  const failedAt = new Date(options.nowMs).toISOString();
+  const deadLetters: DeadLetter[] = [];
+  for (const row of rejected) {
+    const record =
+      row.kind === 'transaction' ? batch.transactions[row.index] : batch.labels[row.index];
+    if (record === undefined) continue;
+    (row.kind === 'transaction' ? refusedTransactions : refusedLabels).add(row.index);
+    const message = byPosition.get(
+      positionOf(record.sourceTopic, record.sourcePartition, record.sourceOffset),
+    );
+    deadLetters.push({
+      key: message?.key ?? null,
+      value: message?.value ?? null,
+      reason: {
+        code: 'INGEST_WRITE_REJECTED',
+        reason: `${row.kind} ${record.transactionId}: the warehouse refused it: ${row.reason}`,
+        sourceTopic: record.sourceTopic,
+        sourcePartition: record.sourcePartition,
+        sourceOffset: record.sourceOffset,
+        failedAt,
+        service: options.service,
+      },
+    });
+  }
+  return {
+    batch: {
+      ...batch,
+      transactions: batch.transactions.filter((_, index) => !refusedTransactions.has(index)),
+      labels: batch.labels.filter((_, index) => !refusedLabels.has(index)),
+    },
+    deadLetters,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,11 +14,11 @@ import {
   transactionCodec,
 } from '@streamtrain/simulator';
 import type { RecordCodec } from '@streamtrain/simulator';
-import { inTransaction, writeArrivalBatch } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import { classifyMessages } from '../domain/arrival-batch';
 import type { SourceMessage } from '../domain/arrival-batch';
 import { sendDeadLetters } from '../adapters/dead-letter-sink';
+import { writeBatchRejectingBadRows } from '../adapters/batch-writer';
 
 /** Options of {@link importFile}. */
 export interface FileImportOptions {
@@ -44,15 +45,27 @@ export interface FileImportSummary {
   batches: number;
 }
 
+const digest = (text: string): string =>
+  createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/**
+ * The source name of a file: its base name and a digest of its absolute path, so files of the same
+ * name in different folders are different sources (their batch ids and row positions do not
+ * collide), and the same file imported again is the same source.
+ */
+export function fileSourceName(file: string): string {
+  return `file:${path.basename(file)}#${digest(path.resolve(file))}`;
+}
+
 /**
  * The "other data stores" path: imports a JSONL or CSV file of transactions or labels through the
  * same validation and the same idempotent warehouse write as the Kafka path. Each line is a
- * message whose source is `file:<name>`, partition 0, offset = line number, so bad lines are
+ * message whose source is `file:<name>#<path digest>` ({@link fileSourceName}), partition 0, offset = line number, so bad lines are
  * dead-lettered with their position, batches are announced through the outbox, and importing the
  * same file again changes nothing.
  */
 export async function importFile(options: FileImportOptions): Promise<FileImportSummary> {
-  const source = `file:${path.basename(options.file)}`;
+  const source = fileSourceName(options.file);
   const codec: RecordCodec<unknown> =
     options.kind === 'transactions' ? transactionCodec : labelCodec;
   const summary: FileImportSummary = {
@@ -74,19 +87,26 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
       nowMs: now(),
       service: 'ingest-import',
     });
+    // The lines' digest in the batch id: a file rewritten in place is new data, not a batch
+    // already written, so its batch id does not collide with the earlier import's.
+    classified.batchId = `${classified.batchId}~${digest(pending.map((message) => message.value?.toString('utf8') ?? '').join('\n'))}`;
     await sendDeadLetters(
       options.deadLetterProducer,
       options.deadLetterTopic,
       classified.deadLetters,
     );
-    const result = await inTransaction(options.pool, (client) =>
-      writeArrivalBatch(client, classified),
+    const { result, rejected } = await writeBatchRejectingBadRows(
+      options.pool,
+      classified,
+      pending,
+      { nowMs: now(), service: 'ingest-import' },
     );
-    const valid = classified.transactions.length + classified.labels.length;
-    const landed = result.insertedTransactions + result.insertedLabels;
+    await sendDeadLetters(options.deadLetterProducer, options.deadLetterTopic, rejected);
+    const valid = classified.transactions.length + classified.labels.length - rejected.length;
+    const landed = result.insertedTransactions + result.insertedLabels + result.correctedLabels;
     summary.landed += landed;
     summary.duplicates += valid - landed;
-    summary.deadLettered += classified.deadLetters.length;
+    summary.deadLettered += classified.deadLetters.length + rejected.length;
     if (result.event !== null) summary.batches += 1;
     pending = [];
     options.onProgress?.({ ...summary });

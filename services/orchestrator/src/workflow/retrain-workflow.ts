@@ -143,7 +143,8 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
           extracted.windows,
           context.params,
         );
-        const positives = (labels: readonly number[]) => labels.reduce((sum, label) => sum + label, 0);
+        const positives = (labels: readonly number[]) =>
+          labels.reduce((sum, label) => sum + label, 0);
         return Promise.resolve({
           input: { transactions: extracted.history.length, featureSetVersion: FEATURE_SET_VERSION },
           output: {

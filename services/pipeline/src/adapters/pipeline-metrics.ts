@@ -9,6 +9,7 @@ export interface PipelineMetrics {
   examples: Counter;
   batchSeconds: Histogram;
   watermark: Gauge;
+  watermarkOutliers: Counter;
 }
 
 /** Registers the pipeline metrics on `registry`. */
@@ -44,6 +45,11 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     watermark: new Gauge({
       name: 'streamtrain_pipeline_watermark_seconds',
       help: 'Event-time watermark (Unix seconds): the latest event time seen.',
+      registers,
+    }),
+    watermarkOutliers: new Counter({
+      name: 'streamtrain_pipeline_watermark_outliers_total',
+      help: 'Events too far ahead of the stream to move the watermark (stored and featurised all the same).',
       registers,
     }),
   };

@@ -27,6 +27,8 @@ export interface PassOutcome {
   readonly batches: number;
   /** The batches this pass processed (redeliveries excluded). */
   readonly batchIds: readonly string[];
+  /** Events too far ahead of the stream to move the watermark (still stored and featurised). */
+  readonly watermarkOutliers: number;
   readonly features: number;
   readonly examples: number;
   readonly watermarkMs: number | null;
@@ -93,6 +95,7 @@ export async function runPipelinePass(
     duplicates: repeated,
     batches: 0,
     batchIds: [],
+    watermarkOutliers: 0,
     features: 0,
     examples: 0,
     watermarkMs: null,
@@ -191,6 +194,7 @@ export async function runPipelinePass(
     return {
       batches: todo.length,
       batchIds: todo,
+      watermarkOutliers: advance.outliers,
       features,
       examples: exampleCount,
       watermarkMs: advance.watermarkMs,

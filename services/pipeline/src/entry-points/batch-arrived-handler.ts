@@ -38,6 +38,7 @@ export function createBatchArrivedHandler(
       { maturityMs: deps.maturityMs, featureChunk: deps.featureChunk },
     );
     deps.metrics.duplicates.inc(outcome.duplicates);
+    deps.metrics.watermarkOutliers.inc(outcome.watermarkOutliers);
     if (outcome.batches === 0) return;
     deps.onEventEnqueued();
     deps.metrics.features.inc(outcome.features);
