@@ -1,3 +1,4 @@
+import { isHoldout } from '@streamtrain/training';
 import { RetrainParams, buildDatasets, retrainVersionId, retrainWindows } from '../retrain-policy';
 
 const DAY = 86_400_000;
@@ -48,18 +49,25 @@ describe('retrain datasets', () => {
   };
 
   it('when a label is known by the cutoff, then it labels the example; an old unlabelled one is genuine; a young one is left out', () => {
-    const history = [tx('a', 1), tx('b', 2, 500), tx('c', 6.5), tx('d', 7.5, 900)];
+    const history = [tx('f', 1), tx('b', 2, 500), tx('c', 6.5), tx('d', 7.5, 900)];
     const labels = [
       { transactionId: 'b', isFraud: true, reportedAtMs: T0 + 3 * DAY },
       // reported after the cutoff: unknown, and d is too young to be genuine
       { transactionId: 'd', isFraud: true, reportedAtMs: T0 + 11 * DAY },
     ];
     const sets = buildDatasets(history, labels, windows, params);
-    expect(sets.train.transactionIds).toEqual(['a', 'b']);
+    expect(sets.train.transactionIds).toEqual(['f', 'b']);
     expect(sets.train.labels).toEqual([0, 1]);
     expect(sets.test.transactionIds).toEqual(['c']);
     expect(sets.test.labels).toEqual([0]);
     expect(sets.sourceBatchIds).toEqual(['b1', 'b2', 'b6']);
+  });
+
+  it("when a training transaction is in the trainer's holdout, then it is not trained on", () => {
+    // isHoldout('a') (FNV-1a % 5 = 0): the continuous gate's example, kept out of sample.
+    expect(isHoldout('a')).toBe(true);
+    const sets = buildDatasets([tx('a', 1), tx('b', 2)], [], windows, params);
+    expect(sets.train.transactionIds).toEqual(['b']);
   });
 
   it('when a run is resumed, then it registers the same version id', () => {
