@@ -1,9 +1,12 @@
-import { FEATURE_SET_VERSION, computeFeatures } from '@streamtrain/features';
-import { loadBackend } from '@streamtrain/model';
+import { FEATURE_SET_VERSION, computeFeatures, featureNames } from '@streamtrain/features';
+import { FraudModel, loadBackend } from '@streamtrain/model';
+import { ContinuousTrainer, promoteEveryVersion } from '@streamtrain/training';
+import type { ModelFactory } from '@streamtrain/training';
 import { relayOutbox } from '@streamtrain/service-kit';
 import { createEventHarness, testLogger, testServers } from '@streamtrain/testkit';
 import type { EventHarness } from '@streamtrain/testkit';
 import {
+  PostgresTrainerStore,
   REGISTRY_OUTBOX,
   inTransaction,
   readBatchTransactions,
@@ -114,7 +117,33 @@ export async function seedWarehouse(
       watermarkMs,
     });
   });
+  // The trainer accepts the batch: its holdout members (`isHoldout`) are recorded, as they are
+  // when the trainer runs; the orchestrator's drift and rollback checks measure on them.
+  const store = new PostgresTrainerStore(pool, 'fraud', featureNames().length);
+  const trainer = new ContinuousTrainer(store, fraudModels, {
+    featureSetVersion: FEATURE_SET_VERSION,
+    backend: 'cpu',
+    fit: { epochs: 1, batchSize: 256, positiveWeight: 10, shuffleSeed: 42 },
+    holdoutSize: 20_000,
+    minExamples: Number.MAX_SAFE_INTEGER,
+    gate: promoteEveryVersion,
+  });
+  const exampleSetId = `seed-${fromDay}`;
+  const { rows } = await pool.query<{ count: string }>(
+    'SELECT count(*) FROM training_examples WHERE example_set_id = $1',
+    [exampleSetId],
+  );
+  await trainer.accept({
+    batchId: exampleSetId,
+    exampleCount: Number(rows[0]?.count ?? 0),
+    watermarkMs: T0 + (fromDay + options.days) * DAY,
+  });
 }
+
+const fraudModels: ModelFactory = {
+  create: () => FraudModel.create(featureNames()),
+  fromArtifact: (artifact) => FraudModel.fromArtifact(artifact),
+};
 
 /** A harness with the orchestrator's environment; `dispose` also drops pg-boss's schema. */
 export async function createOrchestratorHarness(): Promise<

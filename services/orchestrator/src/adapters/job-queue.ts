@@ -70,15 +70,28 @@ export class JobQueue {
         retryBackoff: true,
         expireInSeconds: this.options.expireInSeconds ?? 14_400,
       };
-      if ((await this.boss.getQueue(name)) === null) {
-        try {
-          await this.boss.createQueue(name, queue);
-        } catch (error) {
-          // Two instances starting together: the other one created it.
-          if ((await this.boss.getQueue(name)) === null) throw error;
-        }
-      } else {
-        await this.boss.updateQueue(name, queue);
+      await this.ensureQueue(name, queue);
+    }
+  }
+
+  /**
+   * Creates the queue, or updates its options. Instances starting together race to create it:
+   * the loser fails (a unique violation, or a deadlock on pg-boss's tables) and tries again,
+   * finding the winner's queue once that transaction commits.
+   */
+  private async ensureQueue(
+    name: string,
+    queue: Parameters<PgBoss['createQueue']>[1],
+    attempts = 5,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        if ((await this.boss.getQueue(name)) === null) await this.boss.createQueue(name, queue);
+        else await this.boss.updateQueue(name, queue);
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
   }
