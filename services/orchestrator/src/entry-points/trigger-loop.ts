@@ -52,6 +52,7 @@ export class TriggerLoop {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> = Promise.resolve();
   private running = false;
+  private rounds: Promise<void> = Promise.resolve();
   private readonly suspect = new Set<string>();
 
   constructor(private readonly options: TriggerLoopOptions) {}
@@ -75,8 +76,18 @@ export class TriggerLoop {
     }, delayMs);
   }
 
-  /** One round of every check; errors are logged and the next round tries again. */
-  async tick(): Promise<void> {
+  /**
+   * One round of every check; errors are logged and the next round tries again. Rounds never
+   * overlap: a call during the timer's round waits for it, then runs its own, so what it
+   * returns reflects a complete round (two overlapping rounds could race on one rollback).
+   */
+  tick(): Promise<void> {
+    const round = this.rounds.then(() => this.round());
+    this.rounds = round.catch(() => undefined);
+    return round;
+  }
+
+  private async round(): Promise<void> {
     for (const [name, check] of [
       ['reaper', () => this.reapLostRuns()],
       ['label-count', () => this.checkLabelCount()],
