@@ -116,7 +116,8 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
       ports,
       logDir: path.join(REPO_ROOT, '.local', 'e2e', schema.schema),
     };
-    loop = await startStack(options);
+    // The streaming path that fills the warehouse; the scorer plays no part here.
+    loop = await startStack(options, ['ingest', 'pipeline', 'trainer']);
     orchestrator = startService('orchestrator', options);
     await waitUntilReady(orchestrator);
   });
