@@ -89,6 +89,44 @@ describe('orchestrated retraining', () => {
     expect(await cli('runs', 'show', run.runId)).toContain('publish');
   });
 
+  it("when retrain-window runs, then libs/training's retrainOnWindow registers the window's version, gated on the trainer's holdout, and it is announced", async () => {
+    const service = await start();
+    const triggered = await api<{ runId: string }>(service, 'POST', '/v1/runs', {
+      workflow: 'retrain-window',
+    });
+    const run = await finished(triggered.body.runId);
+    expect(run.status).toBe('succeeded');
+    expect(run.steps.map((step) => step.step)).toEqual(['register', 'publish']);
+    expect(run.promoted).toBe(true);
+    const version = await harness.schema.pool.query<{
+      status: string;
+      lineage: { window?: { from: string; to: string }; run?: unknown };
+      champion_metrics: unknown;
+      metrics: { examples: number };
+    }>(
+      'SELECT status, lineage, champion_metrics, metrics FROM model_versions WHERE version_id = $1',
+      [run.versionId],
+    );
+    expect(version.rows[0]?.status).toBe('champion');
+    // retrainOnWindow's lineage: the window, no run options.
+    expect(version.rows[0]?.lineage.window?.from).toMatch(/^\d{4}-/);
+    expect(version.rows[0]?.lineage.run).toBeUndefined();
+    // Rebuilt from that lineage (the window's matured examples less the holdout): same weights.
+    const rebuilt = JSON.parse(
+      await cli('model', 'rebuild', run.versionId as string, '--backend', 'cpu', '--json'),
+    ) as { identical: boolean; source: string };
+    expect(rebuilt).toMatchObject({ identical: true, source: 'window' });
+    // Judged on the trainer's recorded holdout.
+    expect(version.rows[0]?.metrics.examples).toBe(await harness.count('trainer_holdout'));
+    const published = await waitFor(
+      () => drainQueue(testServers().amqpUrl, topologyOf(harness.exchange).modelPublished.queue),
+      (messages) => messages.length === 1,
+    );
+    expect(
+      ModelPublishedV1.parse(JSON.parse(published[0]?.content.toString() ?? '')).versionId,
+    ).toBe(run.versionId);
+  });
+
   it('when the gate refuses a candidate, then it is registered as rejected with the reason and nothing is announced', async () => {
     const service = await start();
     const first = await api<{ runId: string }>(service, 'POST', '/v1/runs', {

@@ -32,6 +32,8 @@ export const RetrainParams = z.object({
   positiveWeight: z.number().positive().default(10),
   /** Seed of the initial weights and the shuffles: the same seed and rows give the same weights. @default 42 */
   seed: z.number().int().positive().default(42),
+  /** `retrain-window`: most recent trainer holdout examples the gate compares on. @default 20000 */
+  holdoutSize: z.number().int().positive().default(20_000),
   /** @default { minExamples: 200, minPositives: 5, maxApDrop: 0.01 } */
   gate: z
     .object({

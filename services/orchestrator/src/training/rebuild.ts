@@ -72,24 +72,32 @@ export async function rebuildVersion(
   }
   let source: RebuildReport['source'];
   let train: LabelledSet;
+  const examples = new PostgresExampleReadModel(pool, featureNames().length);
+  const fromScratch = lineage.window !== undefined && !params.warmStart;
   if (run !== undefined) {
     source = 'window';
     const extracted = await extractWindow(pool, run.windows);
     train = buildDatasets(extracted.history, extracted.labels, run.windows, params).train;
+  } else if (lineage.window !== undefined) {
+    // `retrainOnWindow` (the `retrain-window` workflow): the window's matured examples less the
+    // holdout, from scratch.
+    source = 'window';
+    train = filterExamples(
+      await examples.readExamplesBetween(
+        Date.parse(lineage.window.from),
+        Date.parse(lineage.window.to),
+      ),
+      (id) => !isHoldout(id),
+    );
   } else {
     source = 'example-sets';
     // A continuous step trained on its batches' examples less the holdout (`isHoldout`).
-    const examples = new PostgresExampleReadModel(pool, featureNames().length);
     train = filterExamples(
       await examples.readExamples(lineage.exampleSetIds),
       (id) => !isHoldout(id),
     );
   }
-  const rebuilt = await trainCandidate(
-    train,
-    run !== undefined && !params.warmStart ? null : parent,
-    params,
-  );
+  const rebuilt = await trainCandidate(train, fromScratch ? null : parent, params);
   const storedArtifact = stored.artifact as ModelArtifact;
   return {
     versionId,

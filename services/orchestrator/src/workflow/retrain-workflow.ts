@@ -1,11 +1,13 @@
 import { ROUTING_KEYS, StreamtrainError } from '@streamtrain/contracts';
 import type { ModelPublished } from '@streamtrain/contracts';
-import { metricsOf, underPin } from '@streamtrain/training';
+import { metricsOf, retrainOnWindow, underPin, versionIdFor } from '@streamtrain/training';
 import type { GateVerdict } from '@streamtrain/training';
-import { FEATURE_SET_VERSION, historyRange } from '@streamtrain/features';
+import { FEATURE_SET_VERSION, featureNames, historyRange } from '@streamtrain/features';
+import { FraudModel } from '@streamtrain/model';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import type { ModelMetrics } from '@streamtrain/model';
 import {
+  PostgresTrainerStore,
   REGISTRY_OUTBOX,
   enqueueOutbox,
   inTransaction,
@@ -73,6 +75,8 @@ interface RegisterOutput {
   promoted: boolean;
   gateReason: string;
   eventId: string | null;
+  /** `retrain-window`: the candidate's and the champion's holdout metrics. */
+  metrics?: { candidate: ModelMetrics; champion: ModelMetrics | null };
 }
 
 const payloadOf = <T>(context: { payloads: ReadonlyMap<string, unknown> }, step: string): T =>
@@ -344,48 +348,140 @@ export function retrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
         return { input: { versionId, promote: gate.promote }, output };
       },
     },
-    {
-      name: 'publish',
-      describeInput: (context) => ({
-        eventId: outputOf<RegisterOutput>(context, 'register').eventId,
-      }),
-      async run(context) {
-        const registered = outputOf<RegisterOutput>(context, 'register');
-        if (registered.eventId === null) {
+    publishStep(deps),
+  ];
+}
+
+/** Waits until the registered version's `model.published` is confirmed (when it was promoted). */
+function publishStep(deps: RetrainDeps): WorkflowStep<RetrainParams> {
+  const { pool } = deps;
+  return {
+    name: 'publish',
+    describeInput: (context) => ({
+      eventId: outputOf<RegisterOutput>(context, 'register').eventId,
+    }),
+    async run(context) {
+      const registered = outputOf<RegisterOutput>(context, 'register');
+      if (registered.eventId === null) {
+        return {
+          input: { eventId: null },
+          output: { published: false, reason: 'not promoted: nothing to announce' },
+        };
+      }
+      deps.wakeRelay();
+      const deadline = performance.now() + (deps.publishTimeoutMs ?? 30_000);
+      for (;;) {
+        const { rows } = await pool.query<{ published_at: Date | null }>(
+          `SELECT published_at FROM ${REGISTRY_OUTBOX} WHERE event_id = $1`,
+          [registered.eventId],
+        );
+        const publishedAt = rows[0]?.published_at ?? null;
+        if (publishedAt !== null) {
           return {
-            input: { eventId: null },
-            output: { published: false, reason: 'not promoted: nothing to announce' },
+            input: { eventId: registered.eventId },
+            output: {
+              published: true,
+              eventId: registered.eventId,
+              publishedAt: publishedAt.toISOString(),
+            },
           };
         }
-        deps.wakeRelay();
-        const deadline = performance.now() + (deps.publishTimeoutMs ?? 30_000);
-        for (;;) {
-          const { rows } = await pool.query<{ published_at: Date | null }>(
-            `SELECT published_at FROM ${REGISTRY_OUTBOX} WHERE event_id = $1`,
-            [registered.eventId],
+        if (performance.now() > deadline) {
+          throw new StreamtrainError(
+            'BROKER_UNAVAILABLE',
+            `model.published ${registered.eventId} not confirmed yet; the outbox keeps it`,
+            { retriable: true },
           );
-          const publishedAt = rows[0]?.published_at ?? null;
-          if (publishedAt !== null) {
-            return {
-              input: { eventId: registered.eventId },
-              output: {
-                published: true,
-                eventId: registered.eventId,
-                publishedAt: publishedAt.toISOString(),
-              },
-            };
-          }
-          if (performance.now() > deadline) {
-            throw new StreamtrainError(
-              'BROKER_UNAVAILABLE',
-              `model.published ${registered.eventId} not confirmed yet; the outbox keeps it`,
-              { retriable: true },
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, 100));
         }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+/**
+ * The steps of `retrain-window`: `retrainOnWindow` from `@streamtrain/training` (the batch policy
+ * the quality evaluation's batch peers run) on the pipeline's matured examples of the training
+ * window, judged on the trainer's holdout and registered in one commit; then publish.
+ */
+export function windowRetrainSteps(deps: RetrainDeps): WorkflowStep<RetrainParams>[] {
+  const { pool } = deps;
+  return [
+    {
+      name: 'register',
+      describeInput: (context) => ({ params: context.params }),
+      async run(context) {
+        const latest = await latestEventTime(pool);
+        if (latest === null) {
+          throw new StreamtrainError(
+            'ORCHESTRATOR_STEP_FAILED',
+            'the warehouse holds no transactions',
+          );
+        }
+        const windows = retrainWindows(latest, context.params);
+        const window = {
+          fromMs: windows.trainFromMs,
+          toMs: windows.trainToMs + 1,
+          labelCutoffMs: windows.labelCutoffMs,
+        };
+        const from = new Date(window.fromMs).toISOString();
+        const to = new Date(window.toMs).toISOString();
+        const input = { window: { from, to }, labelCutoff: new Date(latest).toISOString() };
+        // The same window gives the same version id: registered before a crash, report it.
+        const versionId = versionIdFor(deps.modelName, `window:${from}/${to}`);
+        const existing = await readVersionArtifact(pool, versionId);
+        if (existing !== null) {
+          const promoted = existing.record.status !== 'rejected';
+          const output: RegisterOutput = {
+            versionId,
+            version: existing.record.version,
+            promoted,
+            gateReason: existing.record.gateReason,
+            eventId: promoted ? `model:${versionId}` : null,
+          };
+          return { input, output };
+        }
+        const { params } = context;
+        const outcome = await retrainOnWindow(
+          new PostgresTrainerStore(pool, deps.modelName, featureNames().length),
+          {
+            create: () => FraudModel.create(featureNames(), { seed: params.seed }),
+            fromArtifact: (artifact) => FraudModel.fromArtifact(artifact),
+          },
+          {
+            featureSetVersion: FEATURE_SET_VERSION,
+            backend: deps.backend,
+            fit: {
+              epochs: params.epochs,
+              batchSize: params.batchSize,
+              positiveWeight: params.positiveWeight,
+              shuffleSeed: params.seed,
+            },
+            holdoutSize: params.holdoutSize,
+            gate: retrainGate(params.gate),
+            ...(deps.now === undefined ? {} : { now: deps.now }),
+          },
+          window,
+        );
+        if (outcome === null) {
+          throw new StreamtrainError(
+            'ORCHESTRATOR_STEP_FAILED',
+            `no matured training example in ${from} .. ${to}`,
+          );
+        }
+        const output: RegisterOutput = {
+          versionId: outcome.versionId,
+          version: outcome.version,
+          promoted: outcome.promoted,
+          gateReason: outcome.reason,
+          eventId: outcome.promoted ? `model:${outcome.versionId}` : null,
+          metrics: { candidate: outcome.candidate, champion: outcome.champion },
+        };
+        if (outcome.promoted) deps.wakeRelay();
+        return { input, output };
       },
     },
+    publishStep(deps),
   ];
 }
 
@@ -402,11 +498,18 @@ export const RETRAIN_WORKFLOWS = [
     description: 'Warm-start the champion on the latest training window; gate; publish.',
     warmStart: true,
   },
+  {
+    name: 'retrain-window',
+    description:
+      "retrainOnWindow (libs/training) on the pipeline's matured examples of the training window; gate on the trainer's holdout; publish.",
+    warmStart: false,
+  },
 ] as const;
 
 /** The workflows this orchestrator runs, with their steps bound to `deps`. */
 export function retrainWorkflows(deps: RetrainDeps): WorkflowDefinition<RetrainParams>[] {
   const steps = retrainSteps(deps);
+  const windowSteps = windowRetrainSteps(deps);
   const summarise = (outputs: ReadonlyMap<string, unknown>) => {
     const registered = outputs.get('register') as RegisterOutput | undefined;
     const evaluation = outputs.get('evaluate') as EvaluateOutput | undefined;
@@ -414,14 +517,14 @@ export function retrainWorkflows(deps: RetrainDeps): WorkflowDefinition<RetrainP
       versionId: registered?.versionId ?? null,
       promoted: registered?.promoted ?? null,
       gateReason: registered?.gateReason ?? null,
-      metrics: evaluation ?? null,
+      metrics: evaluation ?? registered?.metrics ?? null,
     };
   };
   return RETRAIN_WORKFLOWS.map(({ name, description, warmStart }) => ({
     name,
     description,
     parseParams: (raw) => RetrainParams.parse({ warmStart, ...(raw as object) }),
-    steps,
+    steps: name === 'retrain-window' ? windowSteps : steps,
     summarise,
   }));
 }
