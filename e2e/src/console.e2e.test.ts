@@ -192,6 +192,7 @@ describe('the operators console against the running loop', () => {
           },
           pipeline: { PIPELINE_MATURITY_DAYS: '3' },
           trainer: {
+            TRAINER_API_TOKEN: 'e2e-trainer-token-0123456789',
             TRAINER_GATE_MIN_EXAMPLES: '20',
             TRAINER_GATE_MIN_POSITIVES: '1',
             TRAINER_MIN_EXAMPLES: '500',

@@ -130,6 +130,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const scoresTopic = PREFIX + DEFAULT_NAMES.scoresTopic;
   const scorerToken = randomBytes(16).toString('hex');
   const consoleToken = randomBytes(16).toString('hex');
+  const trainerToken = randomBytes(16).toString('hex');
   console.log(
     `streamtrain demo: ${fmt(options.customers)} customers, ${options.days} simulated days, ${fmt(options.rate)} events/s`,
   );
@@ -165,6 +166,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
         INGEST_DEAD_LETTER_TOPIC: dlqTopic,
         INGEST_GROUP_ID: 'streamtrain-demo-ingest',
       },
+      trainer: { TRAINER_API_TOKEN: trainerToken },
       scorer: {
         SCORER_API_TOKEN: scorerToken,
         SCORER_TOPICS: txTopics.join(','),
@@ -207,7 +209,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   );
   console.log(
     `ready: metrics at http://127.0.0.1:${ports.ingest}/metrics, :${ports.pipeline}/metrics, :${ports.trainer}/metrics; ` +
-      `models at http://127.0.0.1:${ports.trainer}/v1/models; ` +
+      `models at http://127.0.0.1:${ports.trainer}/v1/models (token ${trainerToken}); ` +
       `scores on ${scoresTopic} and POST http://127.0.0.1:${ports.scorer}/v1/score (token ${scorerToken})`,
   );
   let lastScored = { count: 0, at: Date.now() };

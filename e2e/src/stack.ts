@@ -6,9 +6,10 @@ import { waitFor } from '@streamtrain/testkit';
 
 /** The services of the loop, in start order. */
 export const SERVICES = ['ingest', 'pipeline', 'trainer', 'scorer'] as const;
-/** Every process that can be started: the loop's services and the operators' console. */
-export const PROCESSES = [...SERVICES, 'console'] as const;
-/** One of the services, or the console. */
+/** Every process that can be started: the loop's services, the operators' console and the
+ * orchestrator (which runs beside the loop, when a test starts it). */
+export const PROCESSES = [...SERVICES, 'console', 'orchestrator'] as const;
+/** One of the services, the console or the orchestrator. */
 export type ServiceName = (typeof PROCESSES)[number];
 
 /**
@@ -21,6 +22,7 @@ const STARTED_PATH: Record<ServiceName, string> = {
   trainer: '/readyz',
   scorer: '/healthz',
   console: '/healthz',
+  orchestrator: '/readyz',
 };
 
 /** Repository root, from `e2e/src` or `e2e/dist`. */

@@ -221,6 +221,7 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
         },
         pipeline: { PIPELINE_MATURITY_DAYS: '1' },
         trainer: {
+          TRAINER_API_TOKEN: 'faults-trainer-token-0123456789',
           TRAINER_MIN_EXAMPLES: '1000',
           TRAINER_GATE_MIN_EXAMPLES: '50',
           TRAINER_GATE_MIN_POSITIVES: '1',

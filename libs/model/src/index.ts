@@ -7,8 +7,8 @@ export type {
   TrainOptions,
   TrainResult,
 } from './fraud-model';
-export { MODEL_ARTIFACT_FORMAT } from './artifact';
-export type { ModelArtifact, OptimizerState, WeightSpec } from './artifact';
+export { MODEL_ARTIFACT_FORMAT, decodeArtifact } from './artifact';
+export type { DecodedArtifact, ModelArtifact, OptimizerState, WeightSpec } from './artifact';
 export type { NormalizerState } from './normalizer';
 export type { FeatureMatrix } from './feature-matrix';
 export { gateCandidate, gateOnHoldout } from './gate';

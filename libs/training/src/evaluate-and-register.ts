@@ -1,7 +1,7 @@
 import type { ModelMetrics, ModelPublished } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
 import type { GateStrategy } from './gate-strategy';
-import { metricsOf } from './gate-strategy';
+import { metricsOf, underPin } from './gate-strategy';
 import type { ModelFactory, TrainableModel } from './model-port';
 import type { Lineage, TrainerStore } from './trainer-store';
 
@@ -90,7 +90,8 @@ export interface JudgeOptions {
 
 /**
  * Measures a candidate and the champion on the same most recent holdout, asks the gate, and
- * registers the version with its lineage (announcing it when promoted), in one commit.
+ * registers the version with its lineage (announcing it when the registry recorded it as
+ * champion), in one commit.
  */
 export async function judgeAndRegister(
   candidate: TrainedCandidate,
@@ -111,15 +112,19 @@ export async function judgeAndRegister(
   }
   const championMetrics =
     championScores === null ? null : metricsOf(championScores, holdout.labels);
-  const decision = options.gate({
-    labels: holdout.labels,
-    candidateScores,
-    championScores,
-    candidate: candidateMetrics,
-    champion: championMetrics,
-  });
+  // A pinned model keeps its champion; the store re-applies the pin when it commits.
+  const decision = underPin(
+    options.gate({
+      labels: holdout.labels,
+      candidateScores,
+      championScores,
+      candidate: candidateMetrics,
+      champion: championMetrics,
+    }),
+    await store.readPromotionPin(),
+  );
   const artifact = await candidate.model.toArtifact();
-  const version = await store.commitStep({
+  const committed = await store.commitStep({
     version: {
       versionId: candidate.versionId,
       parentVersionId: candidate.parentVersionId,
@@ -133,27 +138,27 @@ export async function judgeAndRegister(
       trainedSamples: candidate.trainedSamples,
     },
     resolvedBatchIds: candidate.resolvedBatchIds,
-    announce: (number): ModelPublished | null =>
-      decision.promote
-        ? {
-            schemaVersion: 1,
-            type: 'model.published',
-            modelName: store.modelName,
-            versionId: candidate.versionId,
-            version: number,
-            parentVersionId: candidate.parentVersionId,
-            trainedOnBatches: [...candidate.lineage.exampleSetIds],
-            metrics: candidateMetrics,
-            occurredAt: new Date(options.now()).toISOString(),
-          }
-        : null,
+    announce: (number): ModelPublished => ({
+      schemaVersion: 1,
+      type: 'model.published',
+      modelName: store.modelName,
+      versionId: candidate.versionId,
+      version: number,
+      parentVersionId: candidate.parentVersionId,
+      trainedOnBatches: [...candidate.lineage.exampleSetIds],
+      metrics: candidateMetrics,
+      occurredAt: new Date(options.now()).toISOString(),
+    }),
   });
-  if (decision.promote) options.championScores.adopt(candidate.versionId, holdout, candidateScores);
+  // What the registry recorded is the outcome, not the verdict it was asked to apply.
+  if (committed.promoted) {
+    options.championScores.adopt(candidate.versionId, holdout, candidateScores);
+  }
   return {
     versionId: candidate.versionId,
-    version,
-    promoted: decision.promote,
-    reason: decision.reason,
+    version: committed.version,
+    promoted: committed.promoted,
+    reason: committed.reason,
     candidate: candidateMetrics,
     champion: championMetrics,
   };

@@ -45,3 +45,27 @@ export function metricsOf(scores: Float32Array, labels: readonly number[]): Mode
     positives: labels.reduce((sum, label) => sum + label, 0),
   };
 }
+
+/** An operator's freeze of automatic promotion: the gate still judges, the champion stays. */
+export interface PromotionPin {
+  readonly modelName: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly pinnedAt: string;
+}
+
+/**
+ * The gate's verdict under a pin: a pinned model keeps its champion whatever the gate says, and
+ * the reason says so, so the registry and the logs show why a good candidate was not promoted.
+ */
+export function underPin<D extends { promote: boolean; reason: string }>(
+  decision: D,
+  pin: PromotionPin | null,
+): D {
+  if (pin === null || !decision.promote) return decision;
+  return {
+    ...decision,
+    promote: false,
+    reason: `promotion frozen by ${pin.actor}'s pin (${pin.reason}); the gate said: ${decision.reason}`,
+  };
+}

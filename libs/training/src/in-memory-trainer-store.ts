@@ -1,8 +1,11 @@
 import type { ModelPublished } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
+import type { PromotionPin } from './gate-strategy';
+import { underPin } from './gate-strategy';
 import { compareIds } from './example-set';
 import type {
   AcceptedBatch,
+  CommittedVersion,
   ExampleReadModel,
   ExampleRef,
   ModelAlias,
@@ -44,6 +47,7 @@ export class InMemoryTrainerStore implements TrainerStore {
   private readonly registered: RegisteredVersion[] = [];
   private readonly aliases = new Map<ModelAlias, StoredModel>();
   private readonly announced: ModelPublished[] = [];
+  private pin: PromotionPin | null = null;
 
   constructor(
     readonly modelName: string,
@@ -53,6 +57,15 @@ export class InMemoryTrainerStore implements TrainerStore {
   /** Every version registered, oldest first. */
   versions(): readonly RegisteredVersion[] {
     return this.registered;
+  }
+
+  /** Freezes (or, with null, unfreezes) automatic promotion, as an operator's pin does. */
+  setPromotionPin(pin: PromotionPin | null): void {
+    this.pin = pin;
+  }
+
+  readPromotionPin(): Promise<PromotionPin | null> {
+    return Promise.resolve(this.pin);
   }
 
   /** Every `model.published` event enqueued, in order. */
@@ -127,8 +140,11 @@ export class InMemoryTrainerStore implements TrainerStore {
     return Promise.resolve(this.aliases.get(alias) ?? null);
   }
 
-  commitStep(commit: StepCommit): Promise<number> {
-    const { artifact, promote, ...record } = commit.version;
+  commitStep(commit: StepCommit): Promise<CommittedVersion> {
+    const { artifact, promote: asked, ...rest } = commit.version;
+    const decision = underPin({ promote: asked, reason: rest.gateReason }, this.pin);
+    const record = { ...rest, gateReason: decision.reason };
+    const { promote } = decision;
     const number = this.registered.length + 1;
     if (promote) {
       for (const version of this.registered) {
@@ -145,8 +161,7 @@ export class InMemoryTrainerStore implements TrainerStore {
       row.outcome = promote ? 'promoted' : 'rejected';
       row.versionId = record.versionId;
     }
-    const event = commit.announce(number);
-    if (event !== null) this.announced.push(event);
-    return Promise.resolve(number);
+    if (promote) this.announced.push(commit.announce(number));
+    return Promise.resolve({ version: number, promoted: promote, reason: decision.reason });
   }
 }

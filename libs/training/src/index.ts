@@ -10,12 +10,13 @@ export type { Example, ExampleSet } from './example-set';
 export { isStepDue } from './cadence';
 export { versionIdFor } from './version-id';
 export type { FitOptions, ModelFactory, TrainableModel } from './model-port';
-export { metricsGate, metricsOf, promoteEveryVersion } from './gate-strategy';
-export type { GateInput, GateStrategy, GateVerdict } from './gate-strategy';
+export { metricsGate, metricsOf, promoteEveryVersion, underPin } from './gate-strategy';
+export type { GateInput, GateStrategy, GateVerdict, PromotionPin } from './gate-strategy';
 export { freshExamplesOnly } from './training-set';
 export type { TrainingSetComposer, TrainingSetContext } from './training-set';
 export type {
   AcceptedBatch,
+  CommittedVersion,
   ExampleReadModel,
   ExampleRef,
   Lineage,

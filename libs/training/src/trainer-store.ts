@@ -1,5 +1,6 @@
 import type { ModelMetrics, ModelPublished, OffsetRange } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
+import type { PromotionPin } from './gate-strategy';
 
 /** An example named by its id and event time: enough to decide and order holdout membership. */
 export interface ExampleRef {
@@ -93,8 +94,18 @@ export interface StepCommit {
   readonly version: NewVersion;
   /** Pending batches the version trained on: resolved as promoted or rejected. */
   readonly resolvedBatchIds: readonly string[];
-  /** The `model.published` event for the version's number, or null when it is not promoted. */
-  readonly announce: (version: number) => ModelPublished | null;
+  /**
+   * The `model.published` event for the version's number. The store enqueues it only when the
+   * registry recorded the version as champion (a pin set meanwhile keeps the old champion).
+   */
+  readonly announce: (version: number) => ModelPublished;
+}
+
+/** What the registry recorded for a committed version: the last word on its promotion. */
+export interface CommittedVersion {
+  readonly version: number;
+  readonly promoted: boolean;
+  readonly reason: string;
 }
 
 /**
@@ -113,6 +124,11 @@ export interface TrainerStore extends ExampleReadModel {
   /** The ids of the most recent `limit` holdout members, by (event time, id). */
   recentHoldout(limit: number): Promise<string[]>;
   readAlias(alias: ModelAlias): Promise<StoredModel | null>;
-  /** Registers the version, resolves its batches and enqueues its announcement; returns its number. */
-  commitStep(commit: StepCommit): Promise<number>;
+  /** The pin freezing automatic promotion of this model, or null. */
+  readPromotionPin(): Promise<PromotionPin | null>;
+  /**
+   * Registers the version (applying a pin atomically with it), resolves its batches and, when
+   * it was recorded as champion, enqueues its announcement.
+   */
+  commitStep(commit: StepCommit): Promise<CommittedVersion>;
 }

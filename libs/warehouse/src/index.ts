@@ -7,3 +7,7 @@ export * from './registry-store';
 export * from './trainer-store';
 export * from './scorer-store';
 export * from './ops-reads';
+export * from './registry-audit';
+export * from './registry-operations';
+export * from './orchestrator-store';
+export * from './session-lock';

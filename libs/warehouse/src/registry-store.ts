@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ModelMetrics } from '@streamtrain/contracts';
 import type { Lineage, ModelAlias } from '@streamtrain/training';
+import { readPromotionPin, recordAliasChange, underPin } from './registry-audit';
 
 type Queryable = Pool | PoolClient;
 
@@ -106,14 +107,33 @@ export interface NewModelVersion {
   trainedSamples: number;
 }
 
+/** What the registry recorded: the version's number and whether it became champion, and why. */
+export interface RecordedVersion {
+  version: number;
+  promoted: boolean;
+  gateReason: string;
+}
+
 /**
- * Registers a version (numbered after the latest) and, when promoted, moves the `champion`
- * alias to it and retires the previous champion. Run inside the caller's transaction.
+ * Registers a version (numbered after the latest) and returns its number; see
+ * {@link recordModelVersion}.
  */
 export async function registerModelVersion(
   client: PoolClient,
   input: NewModelVersion,
 ): Promise<number> {
+  return (await recordModelVersion(client, input)).version;
+}
+
+/**
+ * Registers a version (numbered after the latest) and, when promoted and the model is not
+ * pinned, moves the `champion` alias to it and retires the previous champion. Run inside the
+ * caller's transaction; what it returns is what was recorded (announce only a promoted one).
+ */
+export async function recordModelVersion(
+  client: PoolClient,
+  input: NewModelVersion,
+): Promise<RecordedVersion> {
   // Serialise version numbering per model across trainers and retrains.
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model:${input.modelName}`]);
   const { rows } = await client.query<{ next: number }>(
@@ -121,6 +141,12 @@ export async function registerModelVersion(
     [input.modelName],
   );
   const version = rows[0]?.next ?? 1;
+  // A pinned model's champion moves only by an operator; the version is registered all the same.
+  const decision = underPin(
+    { promote: input.promote, reason: input.gateReason },
+    await readPromotionPin(client, input.modelName),
+  );
+  input = { ...input, promote: decision.promote, gateReason: decision.reason };
   await client.query(
     `INSERT INTO model_versions (version_id, model_name, version, parent_version_id, status, gate_reason, metrics,
        champion_metrics, lineage, artifact, backend, trained_samples)
@@ -146,6 +172,20 @@ export async function registerModelVersion(
     [input.modelName, input.versionId],
   );
   if (input.promote) {
+    const previous = await client.query<{ version_id: string }>(
+      `SELECT version_id FROM model_aliases WHERE model_name = $1 AND alias = 'champion'`,
+      [input.modelName],
+    );
+    await recordAliasChange(client, {
+      modelName: input.modelName,
+      alias: 'champion',
+      action: 'gate',
+      fromVersionId: previous.rows[0]?.version_id ?? null,
+      toVersionId: input.versionId,
+      actor: 'gate',
+      reason: input.gateReason,
+      numbers: { candidate: input.metrics, champion: input.championMetrics },
+    });
     await client.query(
       `UPDATE model_versions SET status = 'retired' WHERE model_name = $1 AND status = 'champion' AND version_id <> $2`,
       [input.modelName, input.versionId],
@@ -156,5 +196,5 @@ export async function registerModelVersion(
       [input.modelName, input.versionId],
     );
   }
-  return version;
+  return { version, promoted: input.promote, gateReason: input.gateReason };
 }

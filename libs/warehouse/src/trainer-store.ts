@@ -3,10 +3,12 @@ import { ROUTING_KEYS } from '@streamtrain/contracts';
 import type { OffsetRange } from '@streamtrain/contracts';
 import type {
   AcceptedBatch,
+  CommittedVersion,
   ExampleRef,
   ExampleSet,
   ModelAlias,
   PendingBatch,
+  PromotionPin,
   SourceBatches,
   StepCommit,
   StoredModel,
@@ -14,7 +16,8 @@ import type {
 } from '@streamtrain/training';
 import { enqueueOutbox } from './outbox';
 import { inTransaction } from './pool';
-import { readAlias, registerModelVersion } from './registry-store';
+import { readPromotionPin } from './registry-audit';
+import { readAlias, recordModelVersion } from './registry-store';
 
 interface ExampleRow {
   transaction_id: string;
@@ -187,9 +190,14 @@ export class PostgresTrainerStore extends PostgresExampleReadModel implements Tr
         };
   }
 
-  commitStep(commit: StepCommit): Promise<number> {
+  readPromotionPin(): Promise<PromotionPin | null> {
+    return readPromotionPin(this.db, this.modelName);
+  }
+
+  commitStep(commit: StepCommit): Promise<CommittedVersion> {
     return inTransaction(this.db, async (client) => {
-      const number = await registerModelVersion(client, {
+      // The registry applies a pin under its lock: a pin set since the gate keeps the champion.
+      const recorded = await recordModelVersion(client, {
         ...commit.version,
         modelName: this.modelName,
       });
@@ -199,20 +207,24 @@ export class PostgresTrainerStore extends PostgresExampleReadModel implements Tr
            WHERE batch_id = ANY($1::text[]) AND outcome = 'pending'`,
           [
             commit.resolvedBatchIds,
-            commit.version.promote ? 'promoted' : 'rejected',
+            recorded.promoted ? 'promoted' : 'rejected',
             commit.version.versionId,
           ],
         );
       }
-      const event = commit.announce(number);
-      if (event !== null) {
+      if (recorded.promoted) {
+        const event = commit.announce(recorded.version);
         await enqueueOutbox(client, 'trainer_outbox', {
           eventId: `model:${event.versionId}`,
           routingKey: ROUTING_KEYS.modelPublished,
           payload: event,
         });
       }
-      return number;
+      return {
+        version: recorded.version,
+        promoted: recorded.promoted,
+        reason: recorded.gateReason,
+      };
     });
   }
 }

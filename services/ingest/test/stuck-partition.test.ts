@@ -56,6 +56,7 @@ describe('a partition whose warehouse writes keep failing', () => {
           return Promise.resolve();
         },
         isStale: () => false,
+        markRead: () => undefined,
         commit: () => Promise.reject(new Error('nothing may be committed')),
       },
     );

@@ -18,6 +18,8 @@ export const trainerEnvSchema = z.object({
   AMQP_PREFETCH: integer(1).default(1),
   /** Registry name of the model. @default 'fraud' */
   TRAINER_MODEL_NAME: z.string().min(1).default('fraud'),
+  /** Bearer token of `GET /v1/models` (the registry). No default: a secret. */
+  TRAINER_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** tfjs backend: tfjs-node if it loads, else wasm, else cpu; or force one. @default 'auto' */
   TFJS_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   /** Passes over each batch's examples. @default 2 */
@@ -37,6 +39,8 @@ export const trainerEnvSchema = z.object({
    * @default 2000
    */
   TRAINER_MIN_EXAMPLES: integer(1).default(2_000),
+  /** How often a standby trainer tries to take the lease. @default 1000 */
+  TRAINER_LEASE_POLL_MS: integer(50).default(1_000),
   /** Gate: fewest holdout examples to trust a comparison. @default 200 */
   TRAINER_GATE_MIN_EXAMPLES: integer(0).default(200),
   /** Gate: fewest fraudulent holdout examples. @default 5 */

@@ -9,7 +9,9 @@ import { connectionOptionsFrom, createEventService } from '@streamtrain/service-
 import type { EventService } from '@streamtrain/service-kit';
 import type { TrainerConfig } from './config';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
+import { LeaderLease } from './adapters/leader-lease';
 import { createFeaturesReadyHandler } from './entry-points/features-ready-handler';
+import { registerModelsRoute } from './entry-points/models-route';
 import { fraudModelFactory } from './adapters/fraud-model-factory';
 
 /** RabbitMQ `features.ready` → warm-started tfjs step → gate → registry → `model.published`. */
@@ -22,6 +24,7 @@ export function createTrainerService(
   const metrics = createTrainerMetrics(registry);
   const topology = topologyOf(config.AMQP_EXCHANGE).trainer;
   let trainer: ContinuousTrainer | undefined;
+  let lease: LeaderLease | undefined;
   return createEventService({
     name: 'trainer',
     logger,
@@ -36,14 +39,29 @@ export function createTrainerService(
           await trainer?.idle();
         },
       },
+      { name: 'release the trainer lease', run: () => lease?.release() },
     ],
     routes(http, pool) {
-      http.get('/v1/models', async () => ({
-        modelName: config.TRAINER_MODEL_NAME,
-        versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
-      }));
+      // The registry is shown only with the token, like every route that shows it.
+      registerModelsRoute(http, {
+        token: config.TRAINER_API_TOKEN,
+        list: async () => ({
+          modelName: config.TRAINER_MODEL_NAME,
+          versions: await listModelVersions(pool, config.TRAINER_MODEL_NAME, 50),
+        }),
+      });
     },
     async consume({ pool, wakeRelay }) {
+      // One active trainer: a standby waits here until the active one stops or dies.
+      lease = new LeaderLease({
+        pool,
+        name: `trainer:${config.WAREHOUSE_SCHEMA}:${config.TRAINER_MODEL_NAME}`,
+        logger: logger.child({ component: 'lease' }),
+        pollIntervalMs: config.TRAINER_LEASE_POLL_MS,
+        onLost: onFatal,
+      });
+      const activeLease = lease;
+      await activeLease.acquire();
       const { backend } = await loadBackend({
         preferred: config.TFJS_BACKEND,
         logger: logger.child({ component: 'tfjs' }),
@@ -74,13 +92,24 @@ export function createTrainerService(
       return {
         queue: topology.queue,
         routingKeys: topology.routingKeys,
-        handler: createFeaturesReadyHandler({
-          trainer: continuous,
-          metrics,
-          logger: logger.child({ component: 'trainer' }),
-          onEventEnqueued: wakeRelay,
-        }),
+        handler: leased(
+          activeLease,
+          createFeaturesReadyHandler({
+            trainer: continuous,
+            metrics,
+            logger: logger.child({ component: 'trainer' }),
+            onEventEnqueued: wakeRelay,
+          }),
+        ),
       };
     },
   });
+}
+
+/** Re-checks the lease before each delivery, whose training step may register and publish. */
+function leased<E, V>(lease: LeaderLease, handler: (event: E) => Promise<V>) {
+  return async (event: E): Promise<V> => {
+    await lease.assertHeld();
+    return handler(event);
+  };
 }

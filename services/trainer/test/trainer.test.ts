@@ -17,6 +17,8 @@ import {
 import { loadTrainerConfig } from '../src/config';
 import { createTrainerService } from '../src/service';
 
+const TRAINER_TOKEN = 'trainer-token-0123456789abcdef';
+
 jest.setTimeout(90_000);
 
 const DAY = 86_400_000;
@@ -35,6 +37,7 @@ describe('trainer service', () => {
     ({ schema, exchange, amqp } = harness);
     const config = loadTrainerConfig({
       ...harness.env,
+      TRAINER_API_TOKEN: TRAINER_TOKEN,
       TRAINER_MIN_EXAMPLES: '100',
       TRAINER_GATE_MIN_EXAMPLES: '50',
       TRAINER_GATE_MIN_POSITIVES: '2',
@@ -167,9 +170,13 @@ describe('trainer service', () => {
       'SELECT parent_version_id FROM model_versions WHERE version = 2',
     );
     expect(parent.rows[0]?.parent_version_id).toBe(both.rows[0]?.version_id);
-    const models = (await fetch(`http://127.0.0.1:${service.port()}/v1/models`).then((response) =>
-      response.json(),
-    )) as {
+    const url = `http://127.0.0.1:${service.port()}/v1/models`;
+    // The registry is shown only with the token.
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const models = (await fetch(url, {
+      headers: { authorization: `Bearer ${TRAINER_TOKEN}` },
+    }).then((response) => response.json())) as {
       versions: unknown[];
     };
     expect(models.versions).toHaveLength(2);

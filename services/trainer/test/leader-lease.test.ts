@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { FeaturesReady } from '@streamtrain/contracts';
+import { FEATURE_SET_VERSION, computeFeatures } from '@streamtrain/features';
+import { createEventHarness, waitFor } from '@streamtrain/testkit';
+import type { EventHarness } from '@streamtrain/testkit';
+import {
+  inTransaction,
+  readBatchTransactions,
+  recordPipelineBatch,
+  upsertFeatures,
+  writeArrivalBatch,
+} from '@streamtrain/warehouse';
+import { matureExamples } from './mature';
+
+jest.setTimeout(120_000);
+
+const TRAINER_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
+const DAY = 86_400_000;
+const T0 = Date.parse('2018-04-01T00:00:00Z');
+
+describe('trainer leader lease', () => {
+  let harness: EventHarness;
+  const children = new Set<ReturnType<typeof spawn>>();
+
+  beforeEach(async () => {
+    harness = await createEventHarness();
+  });
+
+  afterEach(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await harness.dispose();
+  });
+
+  const runTrainer = (): ReturnType<typeof spawn> => {
+    const child = spawn(process.execPath, [TRAINER_MAIN], {
+      env: {
+        ...process.env,
+        ...harness.env,
+        TRAINER_API_TOKEN: 'trainer-token-0123456789abcdef',
+        TRAINER_MIN_EXAMPLES: '100',
+        TRAINER_GATE_MIN_EXAMPLES: '50',
+        TRAINER_GATE_MIN_POSITIVES: '2',
+        TRAINER_GATE_MAX_AP_DROP: '1',
+        TRAINER_LEASE_POLL_MS: '200',
+        TFJS_BACKEND: 'cpu',
+      },
+      stdio: 'ignore',
+    });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+
+  /** Lands 600 transactions with features and matured examples, as ingest and the pipeline would. */
+  async function seedBatch(batchId: string, offset: number): Promise<FeaturesReady> {
+    const transactions = Array.from({ length: 600 }, (_, n) => {
+      const i = offset + n;
+      return {
+        transactionId: `t${i}`,
+        customerId: `c${i % 40}`,
+        terminalId: `m${i % 25}`,
+        amount: i % 12 === 0 ? 400 + (i % 90) : 5 + (i % 80),
+        eventTime: new Date(T0 + (i / 100) * DAY).toISOString(),
+        channel: 'web' as const,
+        sourceTopic: 'tx.web',
+        sourcePartition: 0,
+        sourceOffset: String(i),
+      };
+    });
+    const labels = transactions
+      .filter((_, n) => (offset + n) % 12 === 0)
+      .map((tx, n) => ({
+        transactionId: tx.transactionId,
+        isFraud: true,
+        reportedAt: tx.eventTime,
+        sourceTopic: 'tx.labels',
+        sourcePartition: 0,
+        sourceOffset: String(offset + n),
+      }));
+    await inTransaction(harness.schema.pool, async (client) => {
+      await writeArrivalBatch(client, {
+        batchId,
+        transactions,
+        labels,
+        offsets: [
+          {
+            topic: 'tx.web',
+            partition: 0,
+            firstOffset: String(offset),
+            lastOffset: String(offset + 599),
+          },
+        ],
+      });
+      const stored = await readBatchTransactions(client, batchId);
+      await upsertFeatures(
+        client,
+        batchId,
+        FEATURE_SET_VERSION,
+        computeFeatures(stored, stored, []),
+      );
+      const watermarkMs = Math.max(...stored.map((tx) => tx.eventTimeMs)) + 30 * DAY;
+      const exampleCount = await matureExamples(client, {
+        exampleSetId: batchId,
+        watermarkMs,
+        matureBeforeMs: watermarkMs,
+        previousMatureBeforeMs: null,
+        batchIds: [batchId],
+      });
+      await recordPipelineBatch(client, {
+        batchId,
+        featureCount: stored.length,
+        exampleCount,
+        watermarkMs,
+      });
+    });
+    return {
+      schemaVersion: 1,
+      type: 'features.ready',
+      batchId,
+      featureSetVersion: FEATURE_SET_VERSION,
+      featureCount: 600,
+      exampleCount: 600,
+      watermark: new Date(T0 + 40 * DAY).toISOString(),
+      occurredAt: new Date().toISOString(),
+    };
+  }
+
+  const versions = () =>
+    harness.schema.pool.query<{
+      version_id: string;
+      version: number;
+      parent_version_id: string | null;
+    }>('SELECT version_id, version, parent_version_id FROM model_versions ORDER BY version');
+  const leaseHolders = () =>
+    harness.schema.pool.query<{ pid: number }>(
+      `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+       WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'trainer'
+         AND l.objid = (hashtext($1)::bigint & 4294967295)::oid`,
+      [`trainer:${harness.schema.schema}:fraud`],
+    );
+
+  it('when the active trainer is SIGKILLed, then the standby takes over and the version history stays one line', async () => {
+    const first = runTrainer();
+    await waitFor(leaseHolders, (result) => result.rows.length === 1, {
+      description: 'a lease holder',
+    });
+    const firstHolder = (await leaseHolders()).rows[0]?.pid;
+    runTrainer();
+    // Let the second trainer start and find the lease taken.
+    await waitFor(
+      () =>
+        harness.schema.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'trainer' AND pid <> $1`,
+          [firstHolder],
+        ),
+      (result) => (result.rowCount ?? 0) > 0,
+      { description: 'the standby connected' },
+    );
+    await harness.amqp.publish({
+      routingKey: 'features.ready',
+      messageId: 'r1',
+      body: await seedBatch('batch-1', 0),
+    });
+    await waitFor(versions, (result) => result.rows.length === 1, {
+      description: 'version 1',
+      timeoutMs: 60_000,
+    });
+
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    await waitFor(
+      leaseHolders,
+      (result) => result.rows.length === 1 && result.rows[0]?.pid !== firstHolder,
+      { description: 'the standby to take the lease', timeoutMs: 30_000 },
+    );
+    await harness.amqp.publish({
+      routingKey: 'features.ready',
+      messageId: 'r2',
+      body: await seedBatch('batch-2', 600),
+    });
+    const both = await waitFor(versions, (result) => result.rows.length === 2, {
+      description: 'version 2 from the new leader',
+      timeoutMs: 60_000,
+    });
+    expect(both.rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(both.rows[1]?.parent_version_id).toBe(both.rows[0]?.version_id);
+  });
+});
