@@ -7,8 +7,14 @@ import type { Pool } from '@streamtrain/warehouse';
 import { deleteTopology } from '@streamtrain/amqp';
 import { freePort, testLogger, testServers, uniqueName } from '@streamtrain/testkit';
 import { DEAD_LETTER_HEADERS } from '@streamtrain/contracts';
-import { REPO_ROOT, SERVICES, startService, stopService, waitUntilReady } from '../stack';
+import { REPO_ROOT, startService, stopService, waitUntilReady } from '../stack';
 import type { RunningService, ServiceName, StackOptions } from '../stack';
+
+/**
+ * The services the suite runs and faults: the training loop. The scorer is not in the suite yet, so
+ * its checker has no scores to read back (docs/RELIABILITY.md).
+ */
+const SERVICES = ['ingest', 'pipeline', 'trainer'] as const satisfies readonly ServiceName[];
 import { startOwnPostgres } from './own-postgres';
 import type { OwnPostgres } from './own-postgres';
 import { buildSchedule } from './schedule';

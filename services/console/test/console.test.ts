@@ -247,7 +247,7 @@ describe('console service', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total/m);
   });
 
-  it('shows the registry, dead letters, services and absent optional tables', async () => {
+  it('shows the registry, dead letters, services and an empty run history', async () => {
     const state = await waitFor(
       snapshot,
       (s) => s.registry !== null && s.deadLetters.total === 2 && s.services.length === 1,
@@ -261,7 +261,8 @@ describe('console service', () => {
     expect(state.services).toEqual([
       expect.objectContaining({ name: 'gone', state: 'down', instancesAlive: 0 }),
     ]);
-    expect(state.runs).toMatchObject({ exists: false, table: 'orchestrator_runs' });
+    // The orchestrator's migration creates its run table, empty until a run is triggered.
+    expect(state.runs).toMatchObject({ exists: true, table: 'orchestrator_runs', rows: [] });
     expect(state.outbox.map((o) => o.table)).toEqual([
       'ingest_outbox',
       'pipeline_outbox',
@@ -295,13 +296,16 @@ describe('console service', () => {
     expect(missing.current()).toMatchObject({ configured: false, error: null, versions: [] });
   });
 
-  it('when the orchestrator table appears, then its rows are shown', async () => {
+  it('when the orchestrator has run, then its runs are shown', async () => {
     await schema.pool.query(
-      `CREATE TABLE orchestrator_runs (run_id text, status text, created_at timestamptz DEFAULT now())`,
+      `INSERT INTO orchestrator_runs (run_id, workflow, trigger_kind, triggered_by, status)
+       VALUES ('r1', 'retrain', 'manual', 'operator', 'succeeded')`,
     );
-    await schema.pool.query(`INSERT INTO orchestrator_runs (run_id, status) VALUES ('r1', 'done')`);
-    const state = await waitFor(snapshot, (s) => s.runs.exists, { description: 'runs read' });
-    expect((state.runs as unknown as { rows: { run_id: string }[] }).rows[0]?.run_id).toBe('r1');
+    const runsOf = (s: Snapshot) => (s.runs as unknown as { rows: { run_id: string }[] }).rows;
+    const state = await waitFor(snapshot, (s) => runsOf(s).length > 0, {
+      description: 'runs read',
+    });
+    expect(runsOf(state)[0]?.run_id).toBe('r1');
   });
 
   it('refuses the page and the API without the token; the token once sets a cookie and leaves the URL', async () => {
