@@ -154,7 +154,7 @@ export async function runFreshnessBenchmark(
         INGEST_CREATE_TOPICS: 'false',
       },
       pipeline: common,
-      trainer: common,
+      trainer: { ...common, TRAINER_API_TOKEN: 'bench-trainer-token-0123456789' },
     };
     const processes = {} as Record<ServiceName, ServiceProcess>;
     for (const name of SERVICES) {
