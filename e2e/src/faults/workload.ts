@@ -17,7 +17,7 @@ export const BAD_INPUT_CLASSES = [
   'not-an-object',
   'unknown-version',
   'schema-mismatch',
-  'extra-field',
+  'wrong-type',
   'too-large',
   'oversized-1_5MB',
   'year-0000',
@@ -52,8 +52,9 @@ function badValue(kind: BadInputClass, id: string): { topic: 'tx' | 'labels'; va
       return { topic: 'tx', value: json({ ...tx, schemaVersion: 9 }) };
     case 'schema-mismatch':
       return { topic: 'tx', value: json({ ...tx, amount: -5 }) };
-    case 'extra-field':
-      return { topic: 'tx', value: json({ ...tx, surprise: true }) };
+    // An extra field is not bad input: the contracts accept and drop it (docs/CONTRACTS.md).
+    case 'wrong-type':
+      return { topic: 'tx', value: json({ ...tx, amount: '12.50' }) };
     case 'too-large':
       return { topic: 'tx', value: json({ ...tx, customerId: 'x'.repeat(20_000) }) };
     case 'oversized-1_5MB':

@@ -11,7 +11,7 @@ export interface LeaderLeaseOptions {
   logger: Logger;
   /** How often a standby tries to take the lease. @default 1000 */
   pollIntervalMs?: number;
-  /** Called once if the lease is lost while held (its connection failed). */
+  /** Called once if the lease is lost for good: another trainer took it after its connection failed. */
   onLost: (error: Error) => void;
 }
 
@@ -24,6 +24,7 @@ export class LeaderLease {
   private lock: SessionLock | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  private reacquiring: Promise<void> | undefined;
 
   constructor(private readonly options: LeaderLeaseOptions) {}
 
@@ -34,12 +35,7 @@ export class LeaderLease {
       const lock = await tryAcquireSessionLock(this.options.pool, this.options.name);
       if (lock !== null) {
         this.lock = lock;
-        lock.onLost((error) => {
-          this.options.logger.error({ err: error, lease: this.options.name }, 'trainer lease lost');
-          this.options.onLost(
-            new StreamtrainError('TRAINER_LEASE_LOST', 'trainer lease lost', { cause: error }),
-          );
-        });
+        lock.onLost((error) => this.lost(lock, error));
         this.options.logger.info({ lease: this.options.name }, 'trainer lease acquired: active');
         return;
       }
@@ -62,11 +58,57 @@ export class LeaderLease {
   }
 
   /**
+   * The lease's connection failed (most often the database restarted or terminated it): the lock
+   * went with it. Rather than exit, the trainer takes the lease again as soon as the database
+   * answers, unless another trainer took it meanwhile; only then is the lease truly lost
+   * (`onLost`), so a database restart is an outage to wait out, not a crash (issue 13).
+   */
+  private lost(lock: SessionLock, error: Error): void {
+    if (this.lock !== lock || this.stopped) return;
+    this.lock = undefined;
+    this.options.logger.warn(
+      { err: error, lease: this.options.name },
+      'trainer lease connection lost; taking the lease again once the database answers',
+    );
+    this.reacquiring = this.reacquire().finally(() => {
+      this.reacquiring = undefined;
+    });
+  }
+
+  private async reacquire(): Promise<void> {
+    while (!this.stopped) {
+      let lock: SessionLock | null;
+      try {
+        lock = await tryAcquireSessionLock(this.options.pool, this.options.name);
+      } catch {
+        // The database is still away: try again after the poll interval.
+        await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 1_000));
+        continue;
+      }
+      if (lock === null) {
+        this.options.onLost(
+          new StreamtrainError(
+            'TRAINER_LEASE_LOST',
+            'trainer lease lost: another trainer took it while the database was away',
+          ),
+        );
+        return;
+      }
+      const held = lock;
+      this.lock = held;
+      held.onLost((error) => this.lost(held, error));
+      this.options.logger.info({ lease: this.options.name }, 'trainer lease taken again: active');
+      return;
+    }
+  }
+
+  /**
    * Checks with the server that the lease is still this process's; call before work that
    * publishes (a training step registers and announces versions).
    * @throws StreamtrainError `TRAINER_LEASE_LOST` when it is not.
    */
   async assertHeld(): Promise<void> {
+    await this.reacquiring;
     if (this.lock === undefined || !(await this.lock.isHeld())) {
       throw new StreamtrainError('TRAINER_LEASE_LOST', 'this trainer no longer holds the lease', {
         retriable: true,
