@@ -47,6 +47,8 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
     '',
     '![Rolling average precision and promotions per day](quality-rolling-ap.svg)',
     '',
+    '![Staleness: rolling AP of the continuous model and the batch peers](quality-staleness.svg)',
+    '',
     'Per test week (the headline figures are the means of these, as in the handbook; pooled over ' +
       `all test weeks at once: AUC ${results.evaluation.pooled.auc?.toFixed(3) ?? 'n/a'}, AP ` +
       `${results.evaluation.pooled.averagePrecision?.toFixed(3) ?? 'n/a'}):`,
@@ -67,6 +69,13 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
       `${String(results.peers.frozen.firstDay)} on every matured example before it; weekly ` +
       `retrained ${n(results.peers.weekly.retrains)} times, each on the ` +
       `${String(config.peerWindowDays)} days of examples ending at the maturity horizon. ` +
+      `Trainer: gate \`${String((config.gate as { kind?: unknown } | undefined)?.kind ?? 'tolerance')}\`, ` +
+      `replay buffer ${JSON.stringify(config.replayBuffer ?? null)}, warm start from ` +
+      `\`${String(config.warmStartFrom ?? 'latest')}\`, holdout settled ` +
+      `${String(config.holdoutSettledDays ?? 0)} days` +
+      (config.patternChangeDay === null || config.patternChangeDay === undefined
+        ? '. '
+        : `; fraud patterns change on day ${String(config.patternChangeDay)}. `) +
       `Wall time by step: ${timings}.`,
     END,
   ].join('\n');
