@@ -69,16 +69,23 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
       `${String(results.peers.frozen.firstDay)} on every matured example before it; weekly ` +
       `retrained ${n(results.peers.weekly.retrains)} times, each on the ` +
       `${String(config.peerWindowDays)} days of examples ending at the maturity horizon. ` +
-      `Trainer: gate \`${String((config.gate as { kind?: unknown } | undefined)?.kind ?? 'tolerance')}\`, ` +
-      `replay buffer ${JSON.stringify(config.replayBuffer ?? null)}, warm start from ` +
-      `\`${String(config.warmStartFrom ?? 'latest')}\`, holdout settled ` +
-      `${String(config.holdoutSettledDays ?? 0)} days` +
-      (config.patternChangeDay === null || config.patternChangeDay === undefined
-        ? '. '
-        : `; fraud patterns change on day ${String(config.patternChangeDay)}. `) +
+      `Trainer: ${trainerText(config)}. ` +
       `Wall time by step: ${timings}.`,
     END,
   ].join('\n');
+}
+
+/** The trainer options of a run, as its config records them. */
+function trainerText(config: Readonly<Record<string, unknown>>): string {
+  const gate = config.gate as { kind?: string } | undefined;
+  const text = (value: unknown): string => JSON.stringify(value ?? null);
+  const change = config.patternChangeDay;
+  return (
+    `gate \`${gate?.kind ?? 'tolerance'}\`, replay buffer ${text(config.replayBuffer)}, ` +
+    `warm start from ${text(config.warmStartFrom)}, holdout settled ` +
+    `${text(config.holdoutSettledDays)} days` +
+    (typeof change === 'number' ? `; fraud patterns change on day ${change}` : '')
+  );
 }
 
 /**
