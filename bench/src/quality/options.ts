@@ -11,7 +11,7 @@ export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
 export type BackendOption = (typeof BACKENDS)[number];
 
 const DEFAULT_GATE: GateKind = 'tolerance';
-const DEFAULT_WARM_START: 'latest' | 'champion' = 'latest';
+const DEFAULT_WARM_START: 'latest' | 'champion' = 'champion';
 
 /** The trainer's and pipeline's defaults (services/trainer/src/config.ts, pipeline config). */
 export const LIVE_DEFAULTS = Object.freeze({

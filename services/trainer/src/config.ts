@@ -63,8 +63,11 @@ export const trainerEnvSchema = z.object({
   TRAINER_REPLAY_POSITIVES: integer(0).default(1000),
   /** Replay buffer: genuine examples kept, a uniform sample of all earlier ones. @default 8000 */
   TRAINER_REPLAY_RESERVOIR: integer(0).default(8000),
-  /** Version a step warm-starts from: `latest` (promoted or not) or `champion`. @default 'latest' */
-  TRAINER_WARM_START_FROM: z.enum(['latest', 'champion']).default('latest'),
+  /**
+   * Version a step warm-starts from: `champion` (measured ahead, docs/QUALITY.md) or `latest`
+   * (promoted or not). @default 'champion'
+   */
+  TRAINER_WARM_START_FROM: z.enum(['latest', 'champion']).default('champion'),
   /**
    * Gate only on holdout examples this many days older than the newest watermark, so genuine and
    * fraud examples in it are equally settled (set it to PIPELINE_MATURITY_DAYS); 0 gates on the
