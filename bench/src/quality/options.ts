@@ -10,7 +10,7 @@ export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
 /** A backend preference accepted by `--backend`. */
 export type BackendOption = (typeof BACKENDS)[number];
 
-const DEFAULT_GATE: GateKind = 'tolerance';
+const DEFAULT_GATE: GateKind = 'bootstrap';
 const DEFAULT_WARM_START: 'latest' | 'champion' = 'champion';
 
 /** The trainer's and pipeline's defaults (services/trainer/src/config.ts, pipeline config). */
@@ -30,7 +30,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   replayPositives: 1000,
   replayReservoir: 8000,
   warmStartFrom: DEFAULT_WARM_START,
-  holdoutSettledDays: 0,
+  holdoutSettledDays: 7,
 });
 
 /** The trainer's gates (`TRAINER_GATE`). */

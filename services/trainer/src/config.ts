@@ -48,9 +48,10 @@ export const trainerEnvSchema = z.object({
    * TRAINER_GATE_MAX_AP_DROP; `bootstrap` judges both models' scores on the same holdout with a
    * paired bootstrap (`gateOnHoldout`): kept only if not better than chance, or its AP is below the
    * champion's by more than TRAINER_GATE_MAX_AP_DROP with TRAINER_GATE_CONFIDENCE.
-   * @default 'tolerance'
+   * @default 'bootstrap' (with a settled holdout and warm starts from the champion it keeps
+   * below-chance models of the first weeks from serving; docs/QUALITY.md)
    */
-  TRAINER_GATE: z.enum(['tolerance', 'bootstrap']).default('tolerance'),
+  TRAINER_GATE: z.enum(['tolerance', 'bootstrap']).default('bootstrap'),
   /** Bootstrap gate: two-sided confidence of its intervals. @default 0.9 */
   TRAINER_GATE_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.9),
   /** Bootstrap gate: resamples of the holdout. @default 100 */
@@ -71,9 +72,9 @@ export const trainerEnvSchema = z.object({
   /**
    * Gate only on holdout examples this many days older than the newest watermark, so genuine and
    * fraud examples in it are equally settled (set it to PIPELINE_MATURITY_DAYS); 0 gates on the
-   * most recent members. @default 0
+   * most recent members. @default 7 (the pipeline's default maturity)
    */
-  TRAINER_HOLDOUT_SETTLED_DAYS: z.coerce.number().min(0).default(0),
+  TRAINER_HOLDOUT_SETTLED_DAYS: z.coerce.number().min(0).default(7),
 });
 
 /** The trainer service's validated configuration. */

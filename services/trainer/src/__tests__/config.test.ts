@@ -7,15 +7,15 @@ const base = {
 };
 
 describe('trainer config: the learner options', () => {
-  it('when none is given, then the replay buffer is on, the gate is the tolerance gate and steps warm-start from the champion', () => {
+  it('when none is given, then the replay buffer is on, the gate is the bootstrap gate on a settled holdout and steps warm-start from the champion', () => {
     expect(loadTrainerConfig(base)).toMatchObject({
-      TRAINER_GATE: 'tolerance',
+      TRAINER_GATE: 'bootstrap',
       TRAINER_GATE_CONFIDENCE: 0.9,
       TRAINER_GATE_REPLICATES: 100,
       TRAINER_REPLAY_POSITIVES: 1000,
       TRAINER_REPLAY_RESERVOIR: 8000,
       TRAINER_WARM_START_FROM: 'champion',
-      TRAINER_HOLDOUT_SETTLED_DAYS: 0,
+      TRAINER_HOLDOUT_SETTLED_DAYS: 7,
     });
   });
 
@@ -23,18 +23,18 @@ describe('trainer config: the learner options', () => {
     expect(
       loadTrainerConfig({
         ...base,
-        TRAINER_GATE: 'bootstrap',
+        TRAINER_GATE: 'tolerance',
         TRAINER_REPLAY_POSITIVES: '0',
         TRAINER_REPLAY_RESERVOIR: '0',
         TRAINER_WARM_START_FROM: 'latest',
-        TRAINER_HOLDOUT_SETTLED_DAYS: '7',
+        TRAINER_HOLDOUT_SETTLED_DAYS: '0',
       }),
     ).toMatchObject({
-      TRAINER_GATE: 'bootstrap',
+      TRAINER_GATE: 'tolerance',
       TRAINER_REPLAY_POSITIVES: 0,
       TRAINER_REPLAY_RESERVOIR: 0,
       TRAINER_WARM_START_FROM: 'latest',
-      TRAINER_HOLDOUT_SETTLED_DAYS: 7,
+      TRAINER_HOLDOUT_SETTLED_DAYS: 0,
     });
   });
 
