@@ -10,11 +10,14 @@ import {
   LIVE_DEFAULTS,
   parseBackend,
   parseCount,
+  parseGateKind,
   parseMicroBatch,
   parsePositive,
+  parseWarmStart,
+  patternChangeFrom,
   resolveTestPeriod,
 } from './options';
-import type { BackendOption } from './options';
+import type { BackendOption, GateKind } from './options';
 import { renderResultsSection, updateQualityDoc } from './quality-doc';
 import { QUALITY_DOC_TEMPLATE } from './quality-doc-template';
 import { runReplay } from './replay';
@@ -42,6 +45,12 @@ interface CliOptions {
   peerWindowDays: number;
   frozenDay: number;
   peerEpochs: number;
+  gate: GateKind;
+  replayPositives: number;
+  replayReservoir: number;
+  warmStartFrom: 'latest' | 'champion';
+  holdoutSettledDays: number;
+  patternChangeDay?: number;
 }
 
 function roundTimings<T extends object>(timings: T): T {
@@ -92,6 +101,22 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     `quality: ${n(options.customers)} customers, ${n(options.terminals)} terminals, ` +
       `${options.days} days, seed ${options.seed}, backend ${loaded.backend}`,
   );
+  const gate =
+    options.gate === 'bootstrap'
+      ? {
+          kind: 'bootstrap' as const,
+          policy: {
+            ...LIVE_DEFAULTS.gate,
+            confidence: LIVE_DEFAULTS.gateConfidence,
+            replicates: LIVE_DEFAULTS.gateReplicates,
+            seed: LIVE_DEFAULTS.modelSeed,
+          },
+        }
+      : { kind: 'tolerance' as const, policy: LIVE_DEFAULTS.gate };
+  const replayBuffer =
+    options.replayPositives + options.replayReservoir === 0
+      ? null
+      : { maxPositives: options.replayPositives, reservoirSize: options.replayReservoir };
   const started = performance.now();
   const replay = await runReplay(
     {
@@ -100,6 +125,15 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
         customers: options.customers,
         terminals: options.terminals,
         days: options.days,
+        ...(options.patternChangeDay === undefined
+          ? {}
+          : {
+              patternChange: patternChangeFrom(
+                options.patternChangeDay,
+                options.customers,
+                options.terminals,
+              ),
+            }),
       },
       microBatch: options.microBatch,
       maturityDays: LIVE_DEFAULTS.maturityDays,
@@ -109,7 +143,10 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       modelSeed: LIVE_DEFAULTS.modelSeed,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
       minTrainExamples: options.minTrainExamples,
-      gate: LIVE_DEFAULTS.gate,
+      gate,
+      replayBuffer,
+      warmStartFrom: options.warmStartFrom,
+      holdoutSettledDays: options.holdoutSettledDays,
       peers: {
         windowDays: options.peerWindowDays,
         frozenDay: options.frozenDay,
@@ -181,7 +218,11 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       peerEpochs: options.peerEpochs,
       holdoutSize: LIVE_DEFAULTS.holdoutSize,
       holdoutHash: 'FNV-1a 32-bit of the transaction id, % 5 = 0 (libs/training isHoldout)',
-      gate: LIVE_DEFAULTS.gate,
+      gate,
+      replayBuffer,
+      warmStartFrom: options.warmStartFrom,
+      holdoutSettledDays: options.holdoutSettledDays,
+      patternChangeDay: options.patternChangeDay ?? null,
       rollingDays: options.rollingDays,
       knownCardRule: 'labelled',
       testPeriod: {
@@ -229,7 +270,36 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       }),
     ),
   });
+  const peerRolling = (peerLog: typeof replay.log) =>
+    rollingQuality(peerLog, replay.knownCards, options.rollingDays);
+  const staleness = renderRollingApSvg({
+    title: `Staleness: rolling ${options.rollingDays}-day AP, continuous vs weekly retrain vs frozen`,
+    caption:
+      options.patternChangeDay === undefined
+        ? 'No pattern change in this run (--pattern-change-day sets one).'
+        : `Fraud patterns change on day ${options.patternChangeDay} (--pattern-change-day); ` +
+          'each transaction scored by the model serving at its arrival.',
+    days: replay.days,
+    startMs: replay.startMs,
+    points: rolling,
+    mainLabel: 'continuous (champion)',
+    series: [
+      { label: 'weekly retrain peer', color: '#e67e22', points: peerRolling(replay.weekly.log) },
+      { label: 'frozen peer', color: '#7f8c8d', points: peerRolling(replay.frozen.log) },
+    ],
+    markers:
+      options.patternChangeDay === undefined
+        ? []
+        : [{ day: options.patternChangeDay, label: 'pattern change' }],
+    promotionsPerDay,
+    testPeriod: {
+      startDay: testPeriod.startDay,
+      endDay: testPeriod.startDay + 7 * testPeriod.weeks,
+    },
+    references: [],
+  });
   await mkdir(join(options.outDir, 'results'), { recursive: true });
+  await writeFile(join(options.outDir, 'quality-staleness.svg'), staleness);
   await writeFile(
     join(options.outDir, 'results', 'quality.json'),
     JSON.stringify(report, null, 2) + '\n',
@@ -249,6 +319,11 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     `quality: ${durationSeconds.toFixed(0)} s; wrote ${join(options.outDir, 'QUALITY.md')}, ` +
       `${join(options.outDir, 'quality-rolling-ap.svg')}, ${join(options.outDir, 'results', 'quality.json')}`,
   );
+}
+
+function parseCountOrZero(value: string): number {
+  if (value.trim() === '0') return 0;
+  return parseCount(value);
 }
 
 const program = new Command('quality')
@@ -307,6 +382,41 @@ const program = new Command('quality')
   )
   .option('--peer-epochs <n>', 'passes over the window of a batch-peer retrain', parseCount, 5)
   .option('--rolling-days <n>', 'window of the rolling AP', parseCount, 7)
+  .option(
+    '--gate <kind>',
+    'the trainer gate (TRAINER_GATE): tolerance (AP within 0.01) or bootstrap (paired bootstrap)',
+    parseGateKind,
+    LIVE_DEFAULTS.gateKind,
+  )
+  .option(
+    '--replay-positives <n>',
+    'frauds the replay buffer keeps (TRAINER_REPLAY_POSITIVES; 0 and --replay-reservoir 0: off)',
+    parseCountOrZero,
+    LIVE_DEFAULTS.replayPositives,
+  )
+  .option(
+    '--replay-reservoir <n>',
+    'genuine examples the replay buffer keeps (TRAINER_REPLAY_RESERVOIR)',
+    parseCountOrZero,
+    LIVE_DEFAULTS.replayReservoir,
+  )
+  .option(
+    '--warm-start-from <alias>',
+    'version a step warm-starts from (TRAINER_WARM_START_FROM): latest or champion',
+    parseWarmStart,
+    LIVE_DEFAULTS.warmStartFrom,
+  )
+  .option(
+    '--holdout-settled-days <n>',
+    'gate only on holdout examples this many days older than the watermark (TRAINER_HOLDOUT_SETTLED_DAYS)',
+    parseCountOrZero,
+    LIVE_DEFAULTS.holdoutSettledDays,
+  )
+  .option(
+    '--pattern-change-day <n>',
+    'simulated day from which the fraud patterns change (see patternChangeFrom)',
+    parseCount,
+  )
   .action(async (options: CliOptions) => run(options, process.argv.slice(2)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {

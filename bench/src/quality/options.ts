@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { GatePolicy } from '@streamtrain/model';
+import type { PatternChange } from '@streamtrain/simulator';
 import { HANDBOOK_TEST_START_DAY, HANDBOOK_TEST_WEEKS } from './handbook';
 import type { TestPeriod } from './evaluation';
 import type { MicroBatch } from './replay';
@@ -8,6 +9,9 @@ import type { MicroBatch } from './replay';
 export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
 /** A backend preference accepted by `--backend`. */
 export type BackendOption = (typeof BACKENDS)[number];
+
+const DEFAULT_GATE: GateKind = 'bootstrap';
+const DEFAULT_WARM_START: 'latest' | 'champion' = 'champion';
 
 /** The trainer's and pipeline's defaults (services/trainer/src/config.ts, pipeline config). */
 export const LIVE_DEFAULTS = Object.freeze({
@@ -19,7 +23,55 @@ export const LIVE_DEFAULTS = Object.freeze({
   holdoutSize: 20_000,
   minTrainExamples: 2_000,
   gate: Object.freeze<GatePolicy>({ minExamples: 200, minPositives: 5, maxApDrop: 0.01 }),
+  gateKind: DEFAULT_GATE,
+  /** TRAINER_GATE=bootstrap: confidence and replicates of `gateOnHoldout` (seed TRAINER_SEED). */
+  gateConfidence: 0.9,
+  gateReplicates: 100,
+  replayPositives: 1000,
+  replayReservoir: 8000,
+  warmStartFrom: DEFAULT_WARM_START,
+  holdoutSettledDays: 7,
 });
+
+/** The trainer's gates (`TRAINER_GATE`). */
+export const GATE_KINDS = ['tolerance', 'bootstrap'] as const;
+export type GateKind = (typeof GATE_KINDS)[number];
+
+/** Parses `--gate`. */
+export function parseGateKind(value: string): GateKind {
+  const kind = GATE_KINDS.find((known) => known === value);
+  if (kind === undefined)
+    throw new InvalidArgumentError(`expected one of ${GATE_KINDS.join(', ')}`);
+  return kind;
+}
+
+/** Parses `--warm-start-from`. */
+export function parseWarmStart(value: string): 'latest' | 'champion' {
+  if (value !== 'latest' && value !== 'champion') {
+    throw new InvalidArgumentError('expected latest or champion');
+  }
+  return value;
+}
+
+/**
+ * The fraud patterns from `--pattern-change-day` on: stolen credentials leak twice as often and
+ * are used for half of a compromised card's transactions at ordinary amounts (no 5× spend), and
+ * compromised terminals are three times as many but used for a week instead of four.
+ */
+export function patternChangeFrom(
+  fromDay: number,
+  customers: number,
+  terminals: number,
+): PatternChange {
+  return {
+    fromDay,
+    compromisedCustomersPerDay: (2 * 3 * customers) / 5000,
+    compromisedCustomerFraudShare: 0.5,
+    compromisedAmountMultiplier: 1,
+    compromisedTerminalsPerDay: (3 * 2 * terminals) / 10_000,
+    terminalCompromiseDays: 7,
+  };
+}
 
 export { parseCount, parsePositive } from '@streamtrain/simulator';
 

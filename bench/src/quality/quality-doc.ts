@@ -47,6 +47,8 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
     '',
     '![Rolling average precision and promotions per day](quality-rolling-ap.svg)',
     '',
+    '![Staleness: rolling AP of the continuous model and the batch peers](quality-staleness.svg)',
+    '',
     'Per test week (the headline figures are the means of these, as in the handbook; pooled over ' +
       `all test weeks at once: AUC ${results.evaluation.pooled.auc?.toFixed(3) ?? 'n/a'}, AP ` +
       `${results.evaluation.pooled.averagePrecision?.toFixed(3) ?? 'n/a'}):`,
@@ -67,9 +69,23 @@ export function renderResultsSection(report: QualityReport, startMs: number): st
       `${String(results.peers.frozen.firstDay)} on every matured example before it; weekly ` +
       `retrained ${n(results.peers.weekly.retrains)} times, each on the ` +
       `${String(config.peerWindowDays)} days of examples ending at the maturity horizon. ` +
+      `Trainer: ${trainerText(config)}. ` +
       `Wall time by step: ${timings}.`,
     END,
   ].join('\n');
+}
+
+/** The trainer options of a run, as its config records them. */
+function trainerText(config: Readonly<Record<string, unknown>>): string {
+  const gate = config.gate as { kind?: string } | undefined;
+  const text = (value: unknown): string => JSON.stringify(value ?? null);
+  const change = config.patternChangeDay;
+  return (
+    `gate \`${gate?.kind ?? 'tolerance'}\`, replay buffer ${text(config.replayBuffer)}, ` +
+    `warm start from ${text(config.warmStartFrom)}, holdout settled ` +
+    `${text(config.holdoutSettledDays)} days` +
+    (typeof change === 'number' ? `; fraud patterns change on day ${change}` : '')
+  );
 }
 
 /**

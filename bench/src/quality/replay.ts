@@ -6,8 +6,8 @@ import {
 } from '@streamtrain/features';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { averagePrecision } from '@streamtrain/metrics';
-import { FraudModel, gateCandidate } from '@streamtrain/model';
-import type { GatePolicy } from '@streamtrain/model';
+import { FraudModel, ReplayBuffer, gateCandidate, statisticalGate } from '@streamtrain/model';
+import type { GatePolicy, StatisticalGatePolicy } from '@streamtrain/model';
 import { InMemoryPipelineStore, runPipelinePass } from '@streamtrain/pipeline';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
 import type { SimulatedEvent, SimulatorOptions } from '@streamtrain/simulator';
@@ -17,9 +17,18 @@ import {
   isHoldout,
   metricsGate,
   promoteEveryVersion,
+  replayBufferComposer,
   retrainOnWindow,
 } from '@streamtrain/training';
-import type { FitOptions, ModelFactory, ReadyBatch, TrainableModel } from '@streamtrain/training';
+import type {
+  Example,
+  FitOptions,
+  GateStrategy,
+  ModelAlias,
+  ModelFactory,
+  ReadyBatch,
+  TrainableModel,
+} from '@streamtrain/training';
 import { FOLD_LOOKBACK_DAYS, hasValueIn } from './evaluation';
 import type { KnownCardEvidence } from './evaluation';
 import { ScoredLog } from './scored-log';
@@ -56,8 +65,16 @@ export interface ReplayConfig {
   readonly minTrainExamples: number;
   /** The trainer's `TRAINER_HOLDOUT_SIZE`. */
   readonly holdoutSize: number;
-  /** The trainer's gate policy. */
-  readonly gate: GatePolicy;
+  /** The trainer's gate: the AP tolerance (`TRAINER_GATE=tolerance`) or the paired bootstrap. */
+  readonly gate:
+    | { readonly kind: 'tolerance'; readonly policy: GatePolicy }
+    | { readonly kind: 'bootstrap'; readonly policy: StatisticalGatePolicy };
+  /** The trainer's replay buffer (`TRAINER_REPLAY_*`); `null` trains on fresh examples only. */
+  readonly replayBuffer: { readonly maxPositives: number; readonly reservoirSize: number } | null;
+  /** The trainer's `TRAINER_WARM_START_FROM`. */
+  readonly warmStartFrom: ModelAlias;
+  /** The trainer's `TRAINER_HOLDOUT_SETTLED_DAYS`: gate only on settled holdout examples. */
+  readonly holdoutSettledDays: number;
   readonly peers: PeerConfig;
   /** Days of the rolling AP in progress lines. */
   readonly rollingDays: number;
@@ -151,6 +168,11 @@ function rejectionKind(reason: string): string {
   return reason.replace(/\d+(\.\d+)?/g, 'N');
 }
 
+function trainerGate(gate: ReplayConfig['gate']): GateStrategy {
+  if (gate.kind === 'bootstrap') return statisticalGate(gate.policy);
+  return metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate.policy));
+}
+
 function fraudModels(seed: number): ModelFactory {
   const names = featureNames();
   return {
@@ -234,7 +256,16 @@ export async function runReplay(
     fit,
     holdoutSize: config.holdoutSize,
     minExamples: config.minTrainExamples,
-    gate: metricsGate((candidate, champion) => gateCandidate(candidate, champion, config.gate)),
+    gate: trainerGate(config.gate),
+    warmStartFrom: config.warmStartFrom,
+    holdoutSettledMs: config.holdoutSettledDays * DAY_MS,
+    ...(config.replayBuffer === null
+      ? {}
+      : {
+          composeTrainingSet: replayBufferComposer(
+            new ReplayBuffer<Example>({ ...config.replayBuffer, seed: config.modelSeed }),
+          ),
+        }),
   });
   const peerPolicy = {
     featureSetVersion: FEATURE_SET_VERSION,

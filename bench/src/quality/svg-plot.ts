@@ -60,6 +60,16 @@ export interface RollingApChart {
   readonly testPeriod: { readonly startDay: number; readonly endDay: number };
   /** Horizontal reference lines, e.g. the handbook's test AP. */
   readonly references: readonly { readonly label: string; readonly value: number }[];
+  /** Further lines drawn over the same axes (the batch peers, say), with a legend. */
+  readonly series?: readonly {
+    readonly label: string;
+    readonly color: string;
+    readonly points: readonly { readonly day: number; readonly ap: number | null }[];
+  }[];
+  /** Label of the main line in the legend, when there are further series. */
+  readonly mainLabel?: string;
+  /** Vertical markers, e.g. the day the fraud patterns change. */
+  readonly markers?: readonly { readonly day: number; readonly label: string }[];
 }
 
 const WIDTH = 960;
@@ -126,6 +136,34 @@ export function renderRollingApSvg(chart: RollingApChart): string {
         `stroke="#c0392b" stroke-dasharray="6 4"/>`,
       `<text x="${WIDTH - MARGIN.right - 4}" y="${ry}" dy="${i % 2 === 0 ? -5 : 13}" ` +
         `text-anchor="end" fill="#c0392b">${escapeXml(reference.label)}</text>`,
+    );
+  });
+  for (const marker of chart.markers ?? []) {
+    const mx = x(marker.day).toFixed(1);
+    out.push(
+      `<line x1="${mx}" x2="${mx}" y1="${MARGIN.top}" y2="${plotBottom}" stroke="#8e44ad" ` +
+        `stroke-dasharray="3 3"/>`,
+      `<text x="${mx}" y="${MARGIN.top + 28}" dx="4" fill="#8e44ad">${escapeXml(marker.label)}</text>`,
+    );
+  }
+  const legend = [
+    ...(chart.series === undefined || chart.series.length === 0
+      ? []
+      : [{ label: chart.mainLabel ?? 'continuous', color: '#1f5fa8' }]),
+    ...(chart.series ?? []),
+  ];
+  for (const line of chart.series ?? []) {
+    out.push(
+      `<path d="${linePath(line.points.map((p) => ({ x: x(p.day + 0.5), y: p.ap === null ? null : y(p.ap) })))}" ` +
+        `fill="none" stroke="${line.color}" stroke-width="1.5"/>`,
+    );
+  }
+  legend.forEach((entry, i) => {
+    const ly = MARGIN.top + 44 + i * 16;
+    out.push(
+      `<line x1="${MARGIN.left + 10}" x2="${MARGIN.left + 34}" y1="${ly}" y2="${ly}" ` +
+        `stroke="${entry.color}" stroke-width="2"/>`,
+      `<text x="${MARGIN.left + 40}" y="${ly}" dy="4">${escapeXml(entry.label)}</text>`,
     );
   });
   out.push(

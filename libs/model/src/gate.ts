@@ -261,3 +261,21 @@ export function gateOnHoldout(
     evidence,
   );
 }
+
+/**
+ * {@link gateOnHoldout} as the trainer's gate strategy (`@streamtrain/training`'s `GateStrategy`):
+ * both models' scores on the same holdout in, the decision with its checks and evidence out.
+ */
+export function statisticalGate(
+  policy: StatisticalGatePolicy,
+): (input: {
+  readonly labels: ArrayLike<number>;
+  readonly candidateScores: ArrayLike<number>;
+  readonly championScores: ArrayLike<number> | null;
+}) => StatisticalGateDecision {
+  return (input) =>
+    gateOnHoldout(
+      { labels: input.labels, candidate: input.candidateScores, champion: input.championScores },
+      policy,
+    );
+}

@@ -11,7 +11,7 @@ export { MODEL_ARTIFACT_FORMAT, decodeArtifact } from './artifact';
 export type { DecodedArtifact, ModelArtifact, OptimizerState, WeightSpec } from './artifact';
 export type { NormalizerState } from './normalizer';
 export type { FeatureMatrix } from './feature-matrix';
-export { gateCandidate, gateOnHoldout } from './gate';
+export { gateCandidate, gateOnHoldout, statisticalGate } from './gate';
 export type {
   GateDecision,
   GateEvidence,

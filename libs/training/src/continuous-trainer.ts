@@ -36,6 +36,13 @@ export interface ContinuousTrainerPolicy {
    * says no) or `champion` (the chain stays close to what serves). @default 'latest'
    */
   readonly warmStartFrom?: ModelAlias;
+  /**
+   * Gate only on holdout examples at least this old, by event time, before the newest watermark:
+   * the pipeline's maturity window, so genuine and fraud examples are equally settled (a fraud
+   * matures when its label arrives, a genuine one only after the window; without this the most
+   * recent holdout days hold frauds only). @default 0 (every recent member)
+   */
+  readonly holdoutSettledMs?: number;
   /** Event timestamps. @default Date.now */
   readonly now?: () => number;
 }
@@ -115,7 +122,7 @@ export class ContinuousTrainer {
     const batchIds = pending.map((batch) => batch.batchId);
     const fresh = filterExamples(await store.readExamples(batchIds), (id) => !isHoldout(id));
     const compose = policy.composeTrainingSet ?? freshExamplesOnly;
-    const training = await compose(fresh, { exampleSetIds: batchIds });
+    const training = await compose(fresh, { exampleSetIds: batchIds, examples: store });
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
     const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
     try {
@@ -150,6 +157,12 @@ export class ContinuousTrainer {
           models,
           gate: policy.gate,
           holdoutSize: policy.holdoutSize,
+          holdoutBeforeMs:
+            policy.holdoutSettledMs === undefined ||
+            policy.holdoutSettledMs <= 0 ||
+            cutoffs.length === 0
+              ? null
+              : Math.max(...cutoffs) - policy.holdoutSettledMs,
           backend: policy.backend,
           championScores: this.championScores,
           now: policy.now ?? Date.now,

@@ -1,5 +1,6 @@
 import type { ModelMetrics, ModelPublished } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
+import { filterExamplesAt } from './example-set';
 import type { GateStrategy } from './gate-strategy';
 import { metricsOf, underPin } from './gate-strategy';
 import type { ModelFactory, TrainableModel } from './model-port';
@@ -83,6 +84,8 @@ export interface JudgeOptions {
   readonly models: ModelFactory;
   readonly gate: GateStrategy;
   readonly holdoutSize: number;
+  /** Only holdout examples with event time before this are compared on (`null`: all of them). */
+  readonly holdoutBeforeMs?: number | null;
   readonly backend: string;
   readonly championScores: ChampionScoreCache;
   readonly now: () => number;
@@ -98,7 +101,9 @@ export async function judgeAndRegister(
   options: JudgeOptions,
 ): Promise<Registration> {
   const { store } = options;
-  const holdout = await store.readExamplesById(await store.recentHoldout(options.holdoutSize));
+  const recent = await store.readExamplesById(await store.recentHoldout(options.holdoutSize));
+  const beforeMs = options.holdoutBeforeMs ?? null;
+  const holdout = beforeMs === null ? recent : filterExamplesAt(recent, (ms) => ms < beforeMs);
   const candidateScores = candidate.model.predict(holdout.features);
   const candidateMetrics = metricsOf(candidateScores, holdout.labels);
   const champion = await store.readAlias('champion');
@@ -132,7 +137,16 @@ export async function judgeAndRegister(
       gateReason: decision.reason,
       metrics: candidateMetrics,
       championMetrics,
-      lineage: candidate.lineage,
+      lineage:
+        decision.reasons === undefined && decision.evidence === undefined
+          ? candidate.lineage
+          : {
+              ...candidate.lineage,
+              gate: {
+                reasons: [...(decision.reasons ?? [decision.reason])],
+                evidence: decision.evidence ?? null,
+              },
+            },
       artifact,
       backend: options.backend,
       trainedSamples: candidate.trainedSamples,

@@ -57,6 +57,15 @@ export function filterExamples(
   };
 }
 
+/** The examples of `set` whose event time `keep` accepts, in order. */
+export function filterExamplesAt(
+  set: ExampleSet,
+  keep: (eventTimeMs: number) => boolean,
+): ExampleSet {
+  const ids = new Set(set.transactionIds.filter((_, i) => keep(set.eventTimesMs[i] as number)));
+  return ids.size === set.transactionIds.length ? set : filterExamples(set, (id) => ids.has(id));
+}
+
 /** An empty set of `width` features. */
 export function emptyExampleSet(width: number): ExampleSet {
   return { transactionIds: [], eventTimesMs: [], labels: [], features: new Float32Array(0), width };

@@ -15,6 +15,10 @@ export interface GateInput {
 export interface GateVerdict {
   readonly promote: boolean;
   readonly reason: string;
+  /** Every check the gate made, in order (recorded in the version's lineage). */
+  readonly reasons?: readonly string[];
+  /** What the gate measured (intervals, say), recorded in the version's lineage. */
+  readonly evidence?: unknown;
 }
 
 /**

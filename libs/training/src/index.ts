@@ -5,15 +5,21 @@
  * service, the orchestrator and the quality evaluation all drive this code.
  */
 export { HOLDOUT_MODULUS, fnv1a32, isHoldout } from './holdout';
-export { compareIds, emptyExampleSet, filterExamples, toExampleSet } from './example-set';
+export {
+  compareIds,
+  emptyExampleSet,
+  filterExamples,
+  filterExamplesAt,
+  toExampleSet,
+} from './example-set';
 export type { Example, ExampleSet } from './example-set';
 export { isStepDue } from './cadence';
 export { versionIdFor } from './version-id';
 export type { FitOptions, ModelFactory, TrainableModel } from './model-port';
 export { metricsGate, metricsOf, promoteEveryVersion, underPin } from './gate-strategy';
 export type { GateInput, GateStrategy, GateVerdict, PromotionPin } from './gate-strategy';
-export { freshExamplesOnly } from './training-set';
-export type { TrainingSetComposer, TrainingSetContext } from './training-set';
+export { examplesOf, freshExamplesOnly, replayBufferComposer } from './training-set';
+export type { ExampleBuffer, TrainingSetComposer, TrainingSetContext } from './training-set';
 export type {
   AcceptedBatch,
   CommittedVersion,

@@ -63,6 +63,8 @@ export interface Lineage {
   parentVersionId: string | null;
   /** For a retrain on a window: the examples' event-time range `[from, to)`. */
   window?: { from: string; to: string };
+  /** The gate's checks and evidence, when its strategy reports them. */
+  gate?: { reasons: string[]; evidence: unknown };
 }
 
 /** A registered version with its artifact. */

@@ -47,6 +47,38 @@ export const trainerEnvSchema = z.object({
   TRAINER_GATE_MIN_POSITIVES: integer(0).default(5),
   /** Gate: how far the candidate's average precision may fall below the champion's. @default 0.01 */
   TRAINER_GATE_MAX_AP_DROP: z.coerce.number().min(0).max(1).default(0.01),
+  /**
+   * Gate: `tolerance` compares the candidate's holdout AP with the champion's within
+   * TRAINER_GATE_MAX_AP_DROP; `bootstrap` judges both models' scores on the same holdout with a
+   * paired bootstrap (`gateOnHoldout`): kept only if not better than chance, or its AP is below the
+   * champion's by more than TRAINER_GATE_MAX_AP_DROP with TRAINER_GATE_CONFIDENCE.
+   * @default 'bootstrap' (with a settled holdout and warm starts from the champion it keeps
+   * below-chance models of the first weeks from serving; docs/QUALITY.md)
+   */
+  TRAINER_GATE: z.enum(['tolerance', 'bootstrap']).default('bootstrap'),
+  /** Bootstrap gate: two-sided confidence of its intervals. @default 0.9 */
+  TRAINER_GATE_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.9),
+  /** Bootstrap gate: resamples of the holdout. @default 100 */
+  TRAINER_GATE_REPLICATES: integer(10).default(100),
+  /**
+   * Replay buffer ("no forgetting"): fraud examples of earlier steps mixed into each step (the
+   * most recent ones). 0 together with TRAINER_REPLAY_RESERVOIR=0 trains on new examples only.
+   * @default 1000
+   */
+  TRAINER_REPLAY_POSITIVES: integer(0).default(1000),
+  /** Replay buffer: genuine examples kept, a uniform sample of all earlier ones. @default 8000 */
+  TRAINER_REPLAY_RESERVOIR: integer(0).default(8000),
+  /**
+   * Version a step warm-starts from: `champion` (measured ahead, docs/QUALITY.md) or `latest`
+   * (promoted or not). @default 'champion'
+   */
+  TRAINER_WARM_START_FROM: z.enum(['latest', 'champion']).default('champion'),
+  /**
+   * Gate only on holdout examples this many days older than the newest watermark, so genuine and
+   * fraud examples in it are equally settled (set it to PIPELINE_MATURITY_DAYS); 0 gates on the
+   * most recent members. @default 7 (the pipeline's default maturity)
+   */
+  TRAINER_HOLDOUT_SETTLED_DAYS: z.coerce.number().min(0).default(7),
 });
 
 /** The trainer service's validated configuration. */

@@ -1,9 +1,10 @@
 import { topologyOf } from '@streamtrain/amqp';
 import { FEATURE_SET_VERSION, featureNames } from '@streamtrain/features';
-import { gateCandidate, loadBackend } from '@streamtrain/model';
+import { ReplayBuffer, gateCandidate, loadBackend, statisticalGate } from '@streamtrain/model';
 import { createMetricsRegistry } from '@streamtrain/observability';
 import type { Logger } from '@streamtrain/observability';
-import { ContinuousTrainer, metricsGate } from '@streamtrain/training';
+import { ContinuousTrainer, metricsGate, replayBufferComposer } from '@streamtrain/training';
+import type { Example } from '@streamtrain/training';
 import { PostgresTrainerStore, listModelVersions } from '@streamtrain/warehouse';
 import { connectionOptionsFrom, createEventService } from '@streamtrain/service-kit';
 import type { EventService } from '@streamtrain/service-kit';
@@ -85,7 +86,28 @@ export function createTrainerService(
           },
           holdoutSize: config.TRAINER_HOLDOUT_SIZE,
           minExamples: config.TRAINER_MIN_EXAMPLES,
-          gate: metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate)),
+          gate:
+            config.TRAINER_GATE === 'bootstrap'
+              ? statisticalGate({
+                  ...gate,
+                  confidence: config.TRAINER_GATE_CONFIDENCE,
+                  replicates: config.TRAINER_GATE_REPLICATES,
+                  seed: config.TRAINER_SEED,
+                })
+              : metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate)),
+          warmStartFrom: config.TRAINER_WARM_START_FROM,
+          holdoutSettledMs: config.TRAINER_HOLDOUT_SETTLED_DAYS * 86_400_000,
+          ...(config.TRAINER_REPLAY_POSITIVES + config.TRAINER_REPLAY_RESERVOIR === 0
+            ? {}
+            : {
+                composeTrainingSet: replayBufferComposer(
+                  new ReplayBuffer<Example>({
+                    maxPositives: config.TRAINER_REPLAY_POSITIVES,
+                    reservoirSize: config.TRAINER_REPLAY_RESERVOIR,
+                    seed: config.TRAINER_SEED,
+                  }),
+                ),
+              }),
         },
       );
       trainer = continuous;

@@ -1,4 +1,4 @@
-import { gateOnHoldout } from '@streamtrain/model';
+import { gateOnHoldout, statisticalGate } from '@streamtrain/model';
 import type { StatisticalGatePolicy } from '@streamtrain/model';
 
 const policy: StatisticalGatePolicy = {
@@ -106,5 +106,19 @@ describe('gateOnHoldout', () => {
     expect(() => gateOnHoldout(scores, { ...policy, confidence: 1 })).toThrow(/confidence/);
     expect(() => gateOnHoldout(scores, { ...policy, maxApDrop: -0.1 })).toThrow(/maxApDrop/);
     expect(() => gateOnHoldout({ ...scores, candidate: [0.1] }, policy)).toThrow(/same holdout/);
+  });
+});
+
+describe('statisticalGate', () => {
+  it("judges the trainer's gate input (both models' holdout scores) as gateOnHoldout does", () => {
+    const labels = holdout(4000, 40);
+    const candidateScores = Float32Array.from(model(labels, 0.6, 1));
+    const championScores = Float32Array.from(model(labels, 0.2, 2));
+    const verdict = statisticalGate(policy)({ labels, candidateScores, championScores });
+    expect(verdict).toEqual(
+      gateOnHoldout({ labels, candidate: candidateScores, champion: championScores }, policy),
+    );
+    expect(verdict.promote).toBe(true);
+    expect(verdict.evidence?.difference).not.toBeNull();
   });
 });

@@ -78,6 +78,8 @@ export interface FakeFit {
  */
 export class FakeModel implements TrainableModel {
   disposed = false;
+  /** The first feature of each row of the last `train` call. */
+  lastRows: number[] = [];
 
   constructor(
     readonly history: FakeFit[],
@@ -90,6 +92,7 @@ export class FakeModel implements TrainableModel {
     options: FitOptions,
   ): Promise<{ samples: number; loss: number }> {
     this.history.push({ rows: x.length / 2, labels: Array.from(y), options });
+    this.lastRows = Array.from({ length: x.length / 2 }, (_, i) => x[i * 2] as number);
     return Promise.resolve({ samples: y.length, loss: 0.5 });
   }
 
