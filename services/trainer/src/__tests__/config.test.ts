@@ -4,6 +4,7 @@ import { loadTrainerConfig } from '../config';
 const base = {
   AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/streamtrain',
+  TRAINER_API_TOKEN: 'unit-test-trainer-token-0123',
 };
 
 describe('trainer config: the learner options', () => {
