@@ -550,7 +550,7 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
   return [
     '## 5. Scoring',
     '',
-    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: measured on a machine shared with other work; to be re-measured on a quiet one.' : ''}`,
+    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
     '',
     table(
       ['run', 'result'],
