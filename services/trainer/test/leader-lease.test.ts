@@ -1,23 +1,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { FeaturesReady } from '@streamtrain/contracts';
-import { FEATURE_SET_VERSION, computeFeatures } from '@streamtrain/features';
 import { createEventHarness, waitFor } from '@streamtrain/testkit';
 import type { EventHarness } from '@streamtrain/testkit';
-import {
-  inTransaction,
-  readBatchTransactions,
-  recordPipelineBatch,
-  upsertFeatures,
-  writeArrivalBatch,
-} from '@streamtrain/warehouse';
-import { matureExamples } from './mature';
+import { seedBatch } from './seed-batch';
 
 jest.setTimeout(120_000);
 
 const TRAINER_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
-const DAY = 86_400_000;
-const T0 = Date.parse('2018-04-01T00:00:00Z');
 
 describe('trainer leader lease', () => {
   let harness: EventHarness;
@@ -53,78 +42,6 @@ describe('trainer leader lease', () => {
   };
 
   /** Lands 600 transactions with features and matured examples, as ingest and the pipeline would. */
-  async function seedBatch(batchId: string, offset: number): Promise<FeaturesReady> {
-    const transactions = Array.from({ length: 600 }, (_, n) => {
-      const i = offset + n;
-      return {
-        transactionId: `t${i}`,
-        customerId: `c${i % 40}`,
-        terminalId: `m${i % 25}`,
-        amount: i % 12 === 0 ? 400 + (i % 90) : 5 + (i % 80),
-        eventTime: new Date(T0 + (i / 100) * DAY).toISOString(),
-        channel: 'web' as const,
-        sourceTopic: 'tx.web',
-        sourcePartition: 0,
-        sourceOffset: String(i),
-      };
-    });
-    const labels = transactions
-      .filter((_, n) => (offset + n) % 12 === 0)
-      .map((tx, n) => ({
-        transactionId: tx.transactionId,
-        isFraud: true,
-        reportedAt: tx.eventTime,
-        sourceTopic: 'tx.labels',
-        sourcePartition: 0,
-        sourceOffset: String(offset + n),
-      }));
-    await inTransaction(harness.schema.pool, async (client) => {
-      await writeArrivalBatch(client, {
-        batchId,
-        transactions,
-        labels,
-        offsets: [
-          {
-            topic: 'tx.web',
-            partition: 0,
-            firstOffset: String(offset),
-            lastOffset: String(offset + 599),
-          },
-        ],
-      });
-      const stored = await readBatchTransactions(client, batchId);
-      await upsertFeatures(
-        client,
-        batchId,
-        FEATURE_SET_VERSION,
-        computeFeatures(stored, stored, []),
-      );
-      const watermarkMs = Math.max(...stored.map((tx) => tx.eventTimeMs)) + 30 * DAY;
-      const exampleCount = await matureExamples(client, {
-        exampleSetId: batchId,
-        watermarkMs,
-        matureBeforeMs: watermarkMs,
-        previousMatureBeforeMs: null,
-        batchIds: [batchId],
-      });
-      await recordPipelineBatch(client, {
-        batchId,
-        featureCount: stored.length,
-        exampleCount,
-        watermarkMs,
-      });
-    });
-    return {
-      schemaVersion: 1,
-      type: 'features.ready',
-      batchId,
-      featureSetVersion: FEATURE_SET_VERSION,
-      featureCount: 600,
-      exampleCount: 600,
-      watermark: new Date(T0 + 40 * DAY).toISOString(),
-      occurredAt: new Date().toISOString(),
-    };
-  }
 
   const versions = () =>
     harness.schema.pool.query<{
@@ -160,7 +77,7 @@ describe('trainer leader lease', () => {
     await harness.amqp.publish({
       routingKey: 'features.ready',
       messageId: 'r1',
-      body: await seedBatch('batch-1', 0),
+      body: await seedBatch(harness.schema.pool, 'batch-1', 0),
     });
     await waitFor(versions, (result) => result.rows.length === 1, {
       description: 'version 1',
@@ -177,7 +94,7 @@ describe('trainer leader lease', () => {
     await harness.amqp.publish({
       routingKey: 'features.ready',
       messageId: 'r2',
-      body: await seedBatch('batch-2', 600),
+      body: await seedBatch(harness.schema.pool, 'batch-2', 600),
     });
     const both = await waitFor(versions, (result) => result.rows.length === 2, {
       description: 'version 2 from the new leader',
