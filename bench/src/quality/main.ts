@@ -50,6 +50,7 @@ interface CliOptions {
   replayReservoir: number;
   warmStartFrom: 'latest' | 'champion';
   holdoutSettledDays: number;
+  weightAveraging: number;
   patternChangeDay?: number;
 }
 
@@ -147,6 +148,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
       holdoutSettledDays: options.holdoutSettledDays,
+      weightAveraging: options.weightAveraging,
       peers: {
         windowDays: options.peerWindowDays,
         frozenDay: options.frozenDay,
@@ -222,6 +224,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
       holdoutSettledDays: options.holdoutSettledDays,
+      weightAveraging: options.weightAveraging,
       patternChangeDay: options.patternChangeDay ?? null,
       rollingDays: options.rollingDays,
       knownCardRule: 'labelled',
@@ -321,6 +324,14 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
   );
 }
 
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (value.trim() === '' || !(share >= 0 && share < 1)) {
+    throw new InvalidArgumentError('expected a number from 0 up to, not including, 1');
+  }
+  return share;
+}
+
 function parseCountOrZero(value: string): number {
   if (value.trim() === '0') return 0;
   return parseCount(value);
@@ -411,6 +422,12 @@ const program = new Command('quality')
     'gate only on holdout examples this many days older than the watermark (TRAINER_HOLDOUT_SETTLED_DAYS)',
     parseCountOrZero,
     LIVE_DEFAULTS.holdoutSettledDays,
+  )
+  .option(
+    '--weight-averaging <alpha>',
+    "share of the start version's weights in each step's (TRAINER_WEIGHT_AVERAGING; 0: none)",
+    parseShare,
+    LIVE_DEFAULTS.weightAveraging,
   )
   .option(
     '--pattern-change-day <n>',

@@ -31,6 +31,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   replayReservoir: 8000,
   warmStartFrom: DEFAULT_WARM_START,
   holdoutSettledDays: 7,
+  weightAveraging: 0.5,
 });
 
 /** The trainer's gates (`TRAINER_GATE`). */

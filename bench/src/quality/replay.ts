@@ -75,6 +75,8 @@ export interface ReplayConfig {
   readonly warmStartFrom: ModelAlias;
   /** The trainer's `TRAINER_HOLDOUT_SETTLED_DAYS`: gate only on settled holdout examples. */
   readonly holdoutSettledDays: number;
+  /** The trainer's `TRAINER_WEIGHT_AVERAGING`. */
+  readonly weightAveraging: number;
   readonly peers: PeerConfig;
   /** Days of the rolling AP in progress lines. */
   readonly rollingDays: number;
@@ -259,6 +261,7 @@ export async function runReplay(
     gate: trainerGate(config.gate),
     warmStartFrom: config.warmStartFrom,
     holdoutSettledMs: config.holdoutSettledDays * DAY_MS,
+    weightAveraging: config.weightAveraging,
     ...(config.replayBuffer === null
       ? {}
       : {

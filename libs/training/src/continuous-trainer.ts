@@ -43,6 +43,13 @@ export interface ContinuousTrainerPolicy {
    * recent holdout days hold frauds only). @default 0 (every recent member)
    */
   readonly holdoutSettledMs?: number;
+  /**
+   * Weight averaging between versions: a step's trained weights become `alpha · start + (1 −
+   * alpha) · trained`, `start` being the version it warm-started from, which damps each step's
+   * update (0: the trained weights as they are; no averaging for a step from scratch).
+   * @default 0
+   */
+  readonly weightAveraging?: number;
   /** Event timestamps. @default Date.now */
   readonly now?: () => number;
 }
@@ -82,7 +89,12 @@ export class ContinuousTrainer {
     private readonly store: TrainerStore,
     private readonly models: ModelFactory,
     private readonly policy: ContinuousTrainerPolicy,
-  ) {}
+  ) {
+    const alpha = policy.weightAveraging ?? 0;
+    if (!(alpha >= 0 && alpha < 1)) {
+      throw new RangeError(`weightAveraging must be within [0, 1), got ${alpha}`);
+    }
+  }
 
   /** Records a `features.ready` batch; a redelivered one changes nothing. */
   async accept(ready: ReadyBatch): Promise<Acceptance> {
@@ -125,11 +137,21 @@ export class ContinuousTrainer {
     const training = await compose(fresh, { exampleSetIds: batchIds, examples: store });
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
     const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
+    const alpha = policy.weightAveraging ?? 0;
+    const averaged = start !== null && alpha > 0 && training.labels.length > 0 ? start : null;
     try {
       const fit =
         training.labels.length === 0
           ? { samples: 0, loss: Number.NaN }
           : await candidate.train(training.features, training.labels, policy.fit);
+      if (averaged !== null) {
+        const previous = await models.fromArtifact(averaged.artifact);
+        try {
+          candidate.averageWith(previous, alpha);
+        } finally {
+          previous.dispose();
+        }
+      }
       const sources = await store.sourceBatches(batchIds);
       const cutoffs = pending
         .map((batch) => batch.watermarkMs)
@@ -150,6 +172,9 @@ export class ContinuousTrainer {
             labelCutoff: cutoffs.length === 0 ? null : new Date(Math.max(...cutoffs)).toISOString(),
             featureSetVersion: policy.featureSetVersion,
             parentVersionId,
+            ...(averaged === null
+              ? {}
+              : { weightAveraging: { alpha, withVersionId: averaged.versionId } }),
           },
         },
         {

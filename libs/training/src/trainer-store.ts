@@ -63,6 +63,11 @@ export interface Lineage {
   parentVersionId: string | null;
   /** For a retrain on a window: the examples' event-time range `[from, to)`. */
   window?: { from: string; to: string };
+  /**
+   * Weight averaging of a continuous step: the trained weights were averaged with those of
+   * `withVersionId` (the version it started from), `alpha` of them.
+   */
+  weightAveraging?: { alpha: number; withVersionId: string };
   /** The gate's checks and evidence, when its strategy reports them. */
   gate?: { reasons: string[]; evidence: unknown };
 }

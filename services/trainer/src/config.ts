@@ -79,6 +79,12 @@ export const trainerEnvSchema = z.object({
    * most recent members. @default 7 (the pipeline's default maturity)
    */
   TRAINER_HOLDOUT_SETTLED_DAYS: z.coerce.number().min(0).default(7),
+  /**
+   * Weight averaging between versions: a step's trained weights become this share of the version
+   * it warm-started from plus the rest of the trained ones (0: no averaging). @default 0.5
+   * (docs/QUALITY.md)
+   */
+  TRAINER_WEIGHT_AVERAGING: z.coerce.number().min(0).lt(1).default(0.5),
 });
 
 /** The trainer service's validated configuration. */
