@@ -32,6 +32,8 @@ export const LIVE_DEFAULTS = Object.freeze({
   warmStartFrom: DEFAULT_WARM_START,
   holdoutSettledDays: 7,
   weightAveraging: 0.5,
+  weightAveragingBackoffRatio: 0,
+  weightAveragingBackoffSteps: 30,
 });
 
 /** The trainer's gates (`TRAINER_GATE`). */

@@ -9,6 +9,8 @@ import type { TrainingSetComposer } from './training-set';
 import { freshExamplesOnly } from './training-set';
 import type { ModelAlias, TrainerStore } from './trainer-store';
 import { versionIdFor } from './version-id';
+import type { AveragingBackoff, AveragingDecision } from './weight-averaging';
+import { AveragingSchedule, freshFraudLoss } from './weight-averaging';
 
 /** A `features.ready` event as the trainer uses it. */
 export interface ReadyBatch {
@@ -50,6 +52,12 @@ export interface ContinuousTrainerPolicy {
    * @default 0
    */
   readonly weightAveraging?: number;
+  /**
+   * Back off the averaging (share 0) for a step whose start model misjudges the step's new frauds
+   * well beyond usual, so the model catches up with a change of fraud patterns at full speed.
+   * @default undefined (always average)
+   */
+  readonly weightAveragingBackoff?: AveragingBackoff;
   /** Event timestamps. @default Date.now */
   readonly now?: () => number;
 }
@@ -84,16 +92,17 @@ export type Acceptance = 'duplicate' | 'pending' | 'no-examples';
 export class ContinuousTrainer {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly championScores = new ChampionScoreCache();
+  private readonly averaging: AveragingSchedule;
 
   constructor(
     private readonly store: TrainerStore,
     private readonly models: ModelFactory,
     private readonly policy: ContinuousTrainerPolicy,
   ) {
-    const alpha = policy.weightAveraging ?? 0;
-    if (!(alpha >= 0 && alpha < 1)) {
-      throw new RangeError(`weightAveraging must be within [0, 1), got ${alpha}`);
-    }
+    this.averaging = new AveragingSchedule(
+      policy.weightAveraging ?? 0,
+      policy.weightAveragingBackoff,
+    );
   }
 
   /** Records a `features.ready` batch; a redelivered one changes nothing. */
@@ -137,20 +146,34 @@ export class ContinuousTrainer {
     const training = await compose(fresh, { exampleSetIds: batchIds, examples: store });
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
     const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
-    const alpha = policy.weightAveraging ?? 0;
-    const averaged = start !== null && alpha > 0 && training.labels.length > 0 ? start : null;
+    const averagingWith =
+      start !== null && (policy.weightAveraging ?? 0) > 0 && training.labels.length > 0
+        ? start
+        : null;
     try {
-      const fit =
-        training.labels.length === 0
-          ? { samples: 0, loss: Number.NaN }
-          : await candidate.train(training.features, training.labels, policy.fit);
-      if (averaged !== null) {
-        const previous = await models.fromArtifact(averaged.artifact);
-        try {
-          candidate.averageWith(previous, alpha);
-        } finally {
-          previous.dispose();
+      // The start version as it was, for averaging; scored on the new examples before the
+      // candidate learns them, to see whether it misjudges the new frauds.
+      const previous =
+        averagingWith === null ? null : await models.fromArtifact(averagingWith.artifact);
+      let averaging: AveragingDecision | null = null;
+      let fit: { samples: number; loss: number };
+      try {
+        if (previous !== null) {
+          averaging = this.averaging.decide(
+            this.averaging.needsScores && fresh.labels.length > 0
+              ? freshFraudLoss(previous.predict(fresh.features), fresh.labels)
+              : null,
+          );
         }
+        fit =
+          training.labels.length === 0
+            ? { samples: 0, loss: Number.NaN }
+            : await candidate.train(training.features, training.labels, policy.fit);
+        if (previous !== null && averaging !== null && averaging.alpha > 0) {
+          candidate.averageWith(previous, averaging.alpha);
+        }
+      } finally {
+        previous?.dispose();
       }
       const sources = await store.sourceBatches(batchIds);
       const cutoffs = pending
@@ -172,9 +195,20 @@ export class ContinuousTrainer {
             labelCutoff: cutoffs.length === 0 ? null : new Date(Math.max(...cutoffs)).toISOString(),
             featureSetVersion: policy.featureSetVersion,
             parentVersionId,
-            ...(averaged === null
+            ...(averagingWith === null || averaging === null
               ? {}
-              : { weightAveraging: { alpha, withVersionId: averaged.versionId } }),
+              : {
+                  weightAveraging: {
+                    alpha: averaging.alpha,
+                    withVersionId: averagingWith.versionId,
+                    ...(averaging.referenceLoss === null
+                      ? {}
+                      : {
+                          freshFraudLoss: averaging.freshFraudLoss,
+                          referenceLoss: averaging.referenceLoss,
+                        }),
+                  },
+                }),
           },
         },
         {
