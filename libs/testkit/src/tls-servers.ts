@@ -202,9 +202,16 @@ async function startRabbitmq(
   server.once('exit', () => {
     exited = true;
   });
+  // No rabbitmq-server here (ENOENT): said once the wait below fails, not as an unhandled error.
+  server.once('error', () => {
+    exited = true;
+  });
   await waitFor(
     async () => {
-      if (exited) throw new Error(`rabbitmq-server exited; see ${path.join(base, 'log')}`);
+      if (exited)
+        throw new Error(
+          `${path.join(RABBITMQ_BIN, 'rabbitmq-server')} did not start or exited (set RABBITMQ_BIN_DIR); see ${path.join(base, 'log')}`,
+        );
       return ctl('await_startup', '--timeout', '5').then(
         () => true,
         () => false,
