@@ -40,7 +40,7 @@ describe('rebuilding a continuous-trainer version', () => {
     return outcome.versionId;
   };
 
-  it('when a warm-started step that replayed earlier examples is rebuilt, then the weights are identical', async () => {
+  it('when a warm-started step that replayed earlier examples and averaged weights is rebuilt, then the weights are identical', async () => {
     const pool = harness.schema.pool;
     // The trainer as its service wires it: seeded models, the replay buffer, warm starts.
     const trainer = new ContinuousTrainer(
@@ -56,6 +56,7 @@ describe('rebuilding a continuous-trainer version', () => {
         holdoutSize: 20_000,
         minExamples: 1,
         gate: promoteEveryVersion,
+        weightAveraging: 0.3,
         composeTrainingSet: replayBufferComposer(
           new ReplayBuffer<Example>({ maxPositives: 200, reservoirSize: 300, seed: 7 }),
         ),
@@ -74,6 +75,7 @@ describe('rebuilding a continuous-trainer version', () => {
     expect(lineage?.parentVersionId).toBe(first);
     expect(lineage?.fit).toEqual(FIT);
     expect(lineage?.replayedTransactionIds?.length).toBeGreaterThan(300);
+    expect(lineage?.weightAveraging).toMatchObject({ alpha: 0.3, withVersionId: first });
 
     for (const version of [first, second]) {
       const report = JSON.parse(

@@ -10,6 +10,7 @@ import { RetrainParams, buildDatasets, runLineageOf } from '../domain/retrain-po
 import type { LabelledSet } from '../domain/retrain-policy';
 import { extractWindow } from '../workflow/retrain-workflow';
 import { trainCandidate } from './model-training';
+import type { WeightAverage } from './model-training';
 
 /** What a rebuild found. */
 export interface RebuildReport {
@@ -146,7 +147,19 @@ export async function rebuildVersion(
         ? fresh
         : concatSets(fresh, inOrder(await examples.readExamplesById(replayedIds), replayedIds));
   }
-  const rebuilt = await trainCandidate(train, fromScratch ? null : parent, params);
+  const averaging = lineage.weightAveraging;
+  let average: WeightAverage | null = null;
+  if (averaging !== undefined && averaging.alpha > 0) {
+    const withArtifact = await readVersionArtifact(pool, averaging.withVersionId);
+    if (withArtifact === null) {
+      throw new StreamtrainError(
+        'REGISTRY_OPERATION_REFUSED',
+        `version ${averaging.withVersionId}, which ${versionId} was averaged with, is gone`,
+      );
+    }
+    average = { artifact: withArtifact.artifact, alpha: averaging.alpha };
+  }
+  const rebuilt = await trainCandidate(train, fromScratch ? null : parent, params, average);
   const storedArtifact = stored.artifact as ModelArtifact;
   return {
     versionId,
