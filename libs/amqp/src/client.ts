@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import { ROUTING_KEYS, StreamtrainError } from '@streamtrain/contracts';
+import { ROUTING_KEYS, StreamtrainError, tlsVerifyFailure } from '@streamtrain/contracts';
 
 /** Options of {@link connectAmqp}. */
 export interface AmqpOptions {
@@ -129,6 +129,16 @@ async function assertQueue(channel: Channel, queue: string, dlx: string): Promis
   });
 }
 
+/** `host:port` of an AMQP URL, for messages (never its credentials). */
+function serverOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || (parsed.protocol === 'amqps:' ? '5671' : '5672')}`;
+  } catch {
+    return 'AMQP_URL';
+  }
+}
+
 /** One connection with its publish channel and declared topology. */
 interface Session {
   connection: ChannelModel;
@@ -185,6 +195,16 @@ export async function connectAmqp(options: AmqpOptions): Promise<AmqpClient> {
     try {
       connection = await connect(options.url);
     } catch (error) {
+      const tls = tlsVerifyFailure(error);
+      if (tls !== undefined) {
+        throw new StreamtrainError(
+          'AMQP_TLS_FAILED',
+          `the certificate of RabbitMQ at ${serverOf(options.url)} is not trusted (${tls}); start ` +
+            'the service with NODE_EXTRA_CA_CERTS=<the CA file> naming the CA that signed it ' +
+            '(docs/OPERATIONS.md)',
+          { retriable: false, cause: error },
+        );
+      }
       throw brokerUnavailable(`cannot reach RabbitMQ: ${(error as Error).message}`, error);
     }
     const opened: Partial<Session> & { closed: boolean } = { connection, closed: false };

@@ -5,3 +5,4 @@ export * from './containers';
 export * from './event-harness';
 export * from './secure-kafka';
 export * from './own-rabbitmq';
+export * from './tls-servers';

@@ -67,7 +67,20 @@ async function startLocalNode(port: number): Promise<OwnRabbitMq> {
     await run('rabbitmqctl', ['-q', '-n', node, ...args], { env, cwd: tmpdir() });
   };
   await run('rabbitmq-server', ['-detached'], { env, cwd: tmpdir() });
-  await ctl('await_startup', '--timeout', '120');
+  // Until the detached node has registered, the CLI reports it "not running at all".
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await ctl('await_startup', '--timeout', '120');
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   const remove = async (): Promise<void> => {
     try {
       await ctl('stop');

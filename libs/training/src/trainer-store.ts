@@ -63,6 +63,17 @@ export interface Lineage {
   parentVersionId: string | null;
   /** For a retrain on a window: the examples' event-time range `[from, to)`. */
   window?: { from: string; to: string };
+  /**
+   * Weight averaging of a continuous step: the trained weights were averaged with those of
+   * `withVersionId` (the version it started from), `alpha` of them (0: backed off).
+   */
+  weightAveraging?: {
+    alpha: number;
+    withVersionId: string;
+    /** With a back-off: the start model's loss on the step's new frauds, and the reference. */
+    freshFraudLoss?: number | null;
+    referenceLoss?: number;
+  };
   /** The gate's checks and evidence, when its strategy reports them. */
   gate?: { reasons: string[]; evidence: unknown };
 }
