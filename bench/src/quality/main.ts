@@ -50,6 +50,9 @@ interface CliOptions {
   replayReservoir: number;
   warmStartFrom: 'latest' | 'champion';
   holdoutSettledDays: number;
+  weightAveraging: number;
+  weightAveragingBackoffRatio: number;
+  weightAveragingBackoffSteps: number;
   patternChangeDay?: number;
 }
 
@@ -117,6 +120,13 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     options.replayPositives + options.replayReservoir === 0
       ? null
       : { maxPositives: options.replayPositives, reservoirSize: options.replayReservoir };
+  const weightAveragingBackoff =
+    options.weightAveragingBackoffRatio === 0
+      ? null
+      : {
+          ratio: options.weightAveragingBackoffRatio,
+          steps: options.weightAveragingBackoffSteps,
+        };
   const started = performance.now();
   const replay = await runReplay(
     {
@@ -147,6 +157,8 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
       holdoutSettledDays: options.holdoutSettledDays,
+      weightAveraging: options.weightAveraging,
+      weightAveragingBackoff,
       peers: {
         windowDays: options.peerWindowDays,
         frozenDay: options.frozenDay,
@@ -222,6 +234,8 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
       holdoutSettledDays: options.holdoutSettledDays,
+      weightAveraging: options.weightAveraging,
+      weightAveragingBackoff,
       patternChangeDay: options.patternChangeDay ?? null,
       rollingDays: options.rollingDays,
       knownCardRule: 'labelled',
@@ -248,6 +262,10 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     },
     handbook: HANDBOOK_FIGURES,
     rolling,
+    rollingPeers: {
+      weekly: rollingQuality(replay.weekly.log, replay.knownCards, options.rollingDays),
+      frozen: rollingQuality(replay.frozen.log, replay.knownCards, options.rollingDays),
+    },
   };
 
   const svg = renderRollingApSvg({
@@ -319,6 +337,22 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
     `quality: ${durationSeconds.toFixed(0)} s; wrote ${join(options.outDir, 'QUALITY.md')}, ` +
       `${join(options.outDir, 'quality-rolling-ap.svg')}, ${join(options.outDir, 'results', 'quality.json')}`,
   );
+}
+
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (value.trim() === '' || !(share >= 0 && share < 1)) {
+    throw new InvalidArgumentError('expected a number from 0 up to, not including, 1');
+  }
+  return share;
+}
+
+function parseNonNegative(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number >= 0 && Number.isFinite(number))) {
+    throw new InvalidArgumentError('expected a number, 0 or more');
+  }
+  return number;
 }
 
 function parseCountOrZero(value: string): number {
@@ -411,6 +445,25 @@ const program = new Command('quality')
     'gate only on holdout examples this many days older than the watermark (TRAINER_HOLDOUT_SETTLED_DAYS)',
     parseCountOrZero,
     LIVE_DEFAULTS.holdoutSettledDays,
+  )
+  .option(
+    '--weight-averaging <alpha>',
+    "share of the start version's weights in each step's (TRAINER_WEIGHT_AVERAGING; 0: none)",
+    parseShare,
+    LIVE_DEFAULTS.weightAveraging,
+  )
+  .option(
+    '--weight-averaging-backoff-ratio <r>',
+    "no averaging for a step whose start model's loss on the new frauds is above r times the " +
+      'median of the last steps (TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO; 0: always average)',
+    parseNonNegative,
+    LIVE_DEFAULTS.weightAveragingBackoffRatio,
+  )
+  .option(
+    '--weight-averaging-backoff-steps <n>',
+    'steps whose median is the reference of the back-off (TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS)',
+    parseCount,
+    LIVE_DEFAULTS.weightAveragingBackoffSteps,
   )
   .option(
     '--pattern-change-day <n>',

@@ -31,6 +31,9 @@ export const LIVE_DEFAULTS = Object.freeze({
   replayReservoir: 8000,
   warmStartFrom: DEFAULT_WARM_START,
   holdoutSettledDays: 7,
+  weightAveraging: 0.5,
+  weightAveragingBackoffRatio: 0,
+  weightAveragingBackoffSteps: 30,
 });
 
 /** The trainer's gates (`TRAINER_GATE`). */

@@ -83,7 +83,7 @@ function trainerText(config: Readonly<Record<string, unknown>>): string {
   return (
     `gate \`${gate?.kind ?? 'tolerance'}\`, replay buffer ${text(config.replayBuffer)}, ` +
     `warm start from ${text(config.warmStartFrom)}, holdout settled ` +
-    `${text(config.holdoutSettledDays)} days` +
+    `${text(config.holdoutSettledDays)} days, weight averaging ${text(config.weightAveraging ?? 0)}` +
     (typeof change === 'number' ? `; fraud patterns change on day ${change}` : '')
   );
 }

@@ -21,6 +21,7 @@ import {
   retrainOnWindow,
 } from '@streamtrain/training';
 import type {
+  AveragingBackoff,
   Example,
   FitOptions,
   GateStrategy,
@@ -75,6 +76,10 @@ export interface ReplayConfig {
   readonly warmStartFrom: ModelAlias;
   /** The trainer's `TRAINER_HOLDOUT_SETTLED_DAYS`: gate only on settled holdout examples. */
   readonly holdoutSettledDays: number;
+  /** The trainer's `TRAINER_WEIGHT_AVERAGING`. */
+  readonly weightAveraging: number;
+  /** The trainer's `TRAINER_WEIGHT_AVERAGING_BACKOFF_*`; `null`: always average. */
+  readonly weightAveragingBackoff: AveragingBackoff | null;
   readonly peers: PeerConfig;
   /** Days of the rolling AP in progress lines. */
   readonly rollingDays: number;
@@ -154,6 +159,19 @@ export interface ReplayResult {
   readonly pendingAtEnd: number;
   /** Candidates kept out, by the first words of the gate's reason. */
   readonly rejections: Readonly<Record<string, number>>;
+  /** Steps averaged with their start version, and those whose averaging backed off. */
+  readonly averaging: {
+    readonly averaged: number;
+    readonly backedOff: number;
+    /** Per averaging step: its version, label cutoff day, share and losses (lineage). */
+    readonly steps: readonly {
+      readonly version: number;
+      readonly day: number | null;
+      readonly alpha: number;
+      readonly freshFraudLoss: number | null;
+      readonly referenceLoss: number | null;
+    }[];
+  };
   readonly timings: ReplayTimings;
 }
 
@@ -259,6 +277,10 @@ export async function runReplay(
     gate: trainerGate(config.gate),
     warmStartFrom: config.warmStartFrom,
     holdoutSettledMs: config.holdoutSettledDays * DAY_MS,
+    weightAveraging: config.weightAveraging,
+    ...(config.weightAveragingBackoff === null
+      ? {}
+      : { weightAveragingBackoff: config.weightAveragingBackoff }),
     ...(config.replayBuffer === null
       ? {}
       : {
@@ -561,7 +583,33 @@ export async function runReplay(
     batchesWithoutExamples,
     pendingAtEnd: pending.reduce((sum, b) => sum + b.trainingExamples, 0),
     rejections,
+    averaging: averagingOf(registry, startMs),
     timings,
+  };
+}
+
+function averagingOf(registry: InMemoryTrainerStore, startMs: number): ReplayResult['averaging'] {
+  const steps = registry.versions().flatMap((version) => {
+    const averaging = version.lineage.weightAveraging;
+    if (averaging === undefined) return [];
+    const cutoff = version.lineage.labelCutoff;
+    const round = (value: number | null | undefined): number | null =>
+      value === null || value === undefined ? null : Math.round(value * 1000) / 1000;
+    return [
+      {
+        version: version.version,
+        day:
+          cutoff === null ? null : Math.round(((Date.parse(cutoff) - startMs) / DAY_MS) * 10) / 10,
+        alpha: averaging.alpha,
+        freshFraudLoss: round(averaging.freshFraudLoss),
+        referenceLoss: round(averaging.referenceLoss),
+      },
+    ];
+  });
+  return {
+    averaged: steps.filter((step) => step.alpha > 0).length,
+    backedOff: steps.filter((step) => step.alpha === 0).length,
+    steps,
   };
 }
 

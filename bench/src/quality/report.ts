@@ -64,6 +64,11 @@ export interface QualityReport {
     readonly ap: number | null;
     readonly promotions: number;
   }[];
+  /** The batch peers' rolling AP, day by day, as `rolling` is the continuous model's. */
+  readonly rollingPeers?: {
+    readonly weekly: readonly { readonly day: number; readonly ap: number | null }[];
+    readonly frozen: readonly { readonly day: number; readonly ap: number | null }[];
+  };
 }
 
 const fixed = (value: number | null, digits = 3): string =>

@@ -13,10 +13,12 @@ export type ErrorCode =
   | 'INGEST_WRITE_REJECTED'
   | 'INGEST_DEAD_LETTER_TRUNCATED'
   | 'WAREHOUSE_UNAVAILABLE'
+  | 'WAREHOUSE_TLS_FAILED'
   | 'BROKER_UNAVAILABLE'
   | 'KAFKA_AUTH_FAILED'
   | 'KAFKA_TLS_FAILED'
   | 'IMPORT_FILE_UNREADABLE'
+  | 'AMQP_TLS_FAILED'
   | 'AMQP_PUBLISH_UNROUTABLE'
   | 'AMQP_PUBLISH_NACKED'
   | 'MODEL_BACKEND_UNAVAILABLE'
@@ -62,4 +64,35 @@ export class InvalidMessageError extends StreamtrainError {
     this.name = 'InvalidMessageError';
     this.issues = issues;
   }
+}
+
+// Node's codes for a server certificate that does not verify (node:tls / OpenSSL).
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * The TLS verification code (e.g. `SELF_SIGNED_CERT_IN_CHAIN`) when `error`, or one of its
+ * causes, says that a server's certificate did not verify; undefined for any other error.
+ */
+export function tlsVerifyFailure(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth += 1) {
+    const { code, cause, originalError } = current as {
+      code?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+    };
+    if (typeof code === 'string' && TLS_VERIFY_CODES.has(code)) return code;
+    current = cause ?? originalError;
+  }
+  return undefined;
 }

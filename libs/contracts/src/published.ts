@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEAD_LETTER_HEADERS } from './dead-letter';
 import { MAX_MESSAGE_BYTES } from './decode';
 import { BatchArrivedV1, FeaturesReadyV1, ModelPublishedV1, ROUTING_KEYS } from './events';
+import { FraudScoreV1 } from './score';
 import { DEFAULT_NAMES, transactionTopic } from './topics';
 import { CHANNELS, FraudLabelV1, TransactionV1 } from './transaction';
 
@@ -28,6 +29,12 @@ export const PUBLISHED_MESSAGES: readonly PublishedMessage[] = [
     file: 'fraud-label.v1.schema.json',
     summary: 'A fraud verdict on an earlier transaction (chargeback, analyst), days late.',
     schema: FraudLabelV1,
+  },
+  {
+    name: 'FraudScoreV1',
+    file: 'fraud-score.v1.schema.json',
+    summary: "The scorer's fraud score of one transaction, with the model version and threshold.",
+    schema: FraudScoreV1,
   },
   {
     name: 'BatchArrivedV1',
@@ -117,6 +124,24 @@ export function asyncApiDocument(): Record<string, unknown> {
     summary: 'Ingest stores each label once (a later correction for the same id is a conflict).',
     messages: [{ $ref: '#/channels/txLabels/messages/label' }],
   };
+  channels.txScores = {
+    address: DEFAULT_NAMES.scoresTopic,
+    title: 'Fraud scores',
+    description:
+      'Key: the customer id, as on the scored transaction. One score per scored transaction, ' +
+      "published before the scorer commits the transaction's offset: after a crash a " +
+      'transaction can be scored again, with the same content, so consumers dedupe by ' +
+      '`transactionId`. JSON (UTF-8); unknown fields are accepted and dropped. Topic name: ' +
+      '`SCORER_SCORES_TOPIC`.',
+    servers: [{ $ref: '#/servers/kafka' }],
+    messages: { score: { $ref: '#/components/messages/FraudScoreV1' } },
+  };
+  operations.scorerPublishesTxScores = {
+    action: 'send',
+    channel: { $ref: '#/channels/txScores' },
+    summary: 'The scorer scores each transaction of tx.<channel> with the champion model.',
+    messages: [{ $ref: '#/channels/txScores/messages/score' }],
+  };
   channels.txDlq = {
     address: DEFAULT_NAMES.deadLetterTopic,
     title: 'Dead letters',
@@ -200,6 +225,9 @@ export function asyncApiDocument(): Record<string, unknown> {
         }),
         FraudLabelV1: message('FraudLabelV1', {
           bindings: kafkaKey('transactionId of the labelled transaction'),
+        }),
+        FraudScoreV1: message('FraudScoreV1', {
+          bindings: kafkaKey('customerId of the scored transaction'),
         }),
         DeadLetter: {
           name: 'DeadLetter',

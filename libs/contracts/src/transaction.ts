@@ -27,7 +27,8 @@ export const storableDateTime = z.iso.datetime({ offset: true }).superRefine((va
 /** Largest amount accepted; anything above is treated as corrupt input, not as a purchase. */
 export const MAX_AMOUNT = 1_000_000;
 
-const id = z
+/** An id on the wire: 1-64 characters of `A-Z a-z 0-9 . _ : -` (docs/CONTRACTS.md). */
+export const wireId = z
   .string()
   .min(1)
   .max(64)
@@ -44,9 +45,9 @@ const id = z
 export const TransactionV1 = z
   .object({
     schemaVersion: z.literal(1).describe('Version of this message shape.'),
-    transactionId: id.describe('Unique id of the transaction; a repeated id is a duplicate.'),
-    customerId: id.describe('Card or customer id; also the Kafka message key.'),
-    terminalId: id.describe('Merchant terminal id.'),
+    transactionId: wireId.describe('Unique id of the transaction; a repeated id is a duplicate.'),
+    customerId: wireId.describe('Card or customer id; also the Kafka message key.'),
+    terminalId: wireId.describe('Merchant terminal id.'),
     amount: z
       .number()
       .finite()
@@ -71,7 +72,7 @@ export type Transaction = z.infer<typeof TransactionV1>;
 export const FraudLabelV1 = z
   .object({
     schemaVersion: z.literal(1).describe('Version of this message shape.'),
-    transactionId: id.describe('The labelled transaction; also the Kafka message key.'),
+    transactionId: wireId.describe('The labelled transaction; also the Kafka message key.'),
     isFraud: z.boolean().describe('The verdict.'),
     reportedAt: storableDateTime.describe(
       'Event time at which the label became known, ISO 8601 with offset.',

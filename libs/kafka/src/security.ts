@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
 import type { KafkaSasl, KafkaTls } from '@streamtrain/config';
-import { StreamtrainError } from '@streamtrain/contracts';
+import { StreamtrainError, tlsVerifyFailure } from '@streamtrain/contracts';
 
 /** kafkajs's `ssl` option: the PEM files read now, so a vanished file fails at startup. */
 export function kafkajsSsl(tls: KafkaTls): ConnectionOptions | true {
@@ -100,18 +100,6 @@ export function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
   };
 }
 
-// Node's codes for a broker certificate that does not verify (node:tls / OpenSSL).
-const TLS_VERIFY_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
   let current: unknown = error;
@@ -151,13 +139,11 @@ export function explainConnectError(
       { retriable: false, cause: error },
     );
   }
-  const tls = chain.find((inner) =>
-    TLS_VERIFY_CODES.has(String((inner as { code?: unknown }).code)),
-  );
+  const tls = tlsVerifyFailure(error);
   if (tls !== undefined) {
     return new StreamtrainError(
       'KAFKA_TLS_FAILED',
-      `the certificate of Kafka at ${brokers} is not trusted (${String((tls as { code?: unknown }).code)}); ` +
+      `the certificate of Kafka at ${brokers} is not trusted (${tls}); ` +
         'set KAFKA_SSL_CA_FILE to the CA that signed it',
       { retriable: false, cause: error },
     );

@@ -435,6 +435,39 @@ export class FraudModel {
     };
   }
 
+  /**
+   * Moves this model's weights towards `previous`'s: each becomes `alpha · previous + (1 − alpha) ·
+   * this`. With `previous` the version a step started from, this damps the step's update by
+   * `1 − alpha` while keeping its direction (weight averaging between versions); the input
+   * statistics and Adam's state stay this model's.
+   *
+   * @throws RangeError when `alpha` is outside [0, 1] or the two networks differ in features or
+   *   weight shapes.
+   */
+  averageWith(previous: FraudModel, alpha: number): void {
+    this.assertUsable();
+    previous.assertUsable();
+    if (!(alpha >= 0 && alpha <= 1)) {
+      throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
+    }
+    const mine = this.network.weights;
+    const theirs = previous.network.weights;
+    if (
+      this.featureNames.join('\u0000') !== previous.featureNames.join('\u0000') ||
+      mine.length !== theirs.length ||
+      mine.some((weight, i) => weight.shape.join('x') !== theirs[i]?.shape.join('x'))
+    ) {
+      throw new RangeError('cannot average models of different features or shapes');
+    }
+    if (alpha === 0) return;
+    tf.tidy(() => {
+      mine.forEach((weight, i) => {
+        const other = (theirs[i] as typeof weight).read();
+        weight.write(tf.add(tf.mul(other, alpha), tf.mul(weight.read(), 1 - alpha)));
+      });
+    });
+  }
+
   /** Serialises the model, weights and input statistics into a JSON-safe {@link ModelArtifact}. */
   async toArtifact(): Promise<ModelArtifact> {
     this.assertUsable();

@@ -84,6 +84,7 @@ export async function runMain(service: Service, options: RunMainOptions): Promis
   const { logger } = options;
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let stopping: Promise<void> | undefined;
+  let starting = true;
   const stop = (signal: string): Promise<void> =>
     (stopping ??= (async () => {
       logger.info({ signal }, 'stopping');
@@ -96,13 +97,18 @@ export async function runMain(service: Service, options: RunMainOptions): Promis
       } finally {
         logger.flush();
       }
+      // Stopped while start still waits for a dependency (a broker that does not answer retries
+      // for a minute): nothing is left to hand over, so exit now instead of when start gives up.
+      if (starting && signal !== 'start-failed') process.exit();
     })());
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   try {
     await service.start();
+    starting = false;
     logger.info('started');
   } catch (error) {
+    starting = false;
     logger.fatal({ err: error }, 'start failed');
     process.exitCode = 1;
     await stop('start-failed');

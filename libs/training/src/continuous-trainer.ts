@@ -1,6 +1,7 @@
 import type { ModelMetrics } from '@streamtrain/contracts';
 import { isStepDue } from './cadence';
 import { filterExamples } from './example-set';
+import type { ExampleSet } from './example-set';
 import type { GateStrategy } from './gate-strategy';
 import { isHoldout } from './holdout';
 import type { FitOptions, ModelFactory } from './model-port';
@@ -9,6 +10,8 @@ import type { TrainingSetComposer } from './training-set';
 import { freshExamplesOnly } from './training-set';
 import type { ModelAlias, TrainerStore } from './trainer-store';
 import { versionIdFor } from './version-id';
+import type { AveragingBackoff, AveragingDecision } from './weight-averaging';
+import { AveragingSchedule, freshFraudLoss } from './weight-averaging';
 
 /** A `features.ready` event as the trainer uses it. */
 export interface ReadyBatch {
@@ -43,6 +46,19 @@ export interface ContinuousTrainerPolicy {
    * recent holdout days hold frauds only). @default 0 (every recent member)
    */
   readonly holdoutSettledMs?: number;
+  /**
+   * Weight averaging between versions: a step's trained weights become `alpha · start + (1 −
+   * alpha) · trained`, `start` being the version it warm-started from, which damps each step's
+   * update (0: the trained weights as they are; no averaging for a step from scratch).
+   * @default 0
+   */
+  readonly weightAveraging?: number;
+  /**
+   * Back off the averaging (share 0) for a step whose start model misjudges the step's new frauds
+   * well beyond usual, so the model catches up with a change of fraud patterns at full speed.
+   * @default undefined (always average)
+   */
+  readonly weightAveragingBackoff?: AveragingBackoff;
   /** Event timestamps. @default Date.now */
   readonly now?: () => number;
 }
@@ -69,6 +85,19 @@ export type StepOutcome =
 export type Acceptance = 'duplicate' | 'pending' | 'no-examples';
 
 /**
+ * The examples a composer added after the fresh ones (the replay buffer's), in training order. A
+ * composer must keep the fresh examples first and in order, or a rebuild could not name the rows.
+ */
+function replayedIds(fresh: ExampleSet, training: ExampleSet): string[] {
+  const n = fresh.transactionIds.length;
+  const prefixKept = fresh.transactionIds.every((id, i) => training.transactionIds[i] === id);
+  if (!prefixKept || training.transactionIds.length < n) {
+    throw new RangeError('a training-set composer must keep the fresh examples first, in order');
+  }
+  return training.transactionIds.slice(n);
+}
+
+/**
  * The trainer's rules around one store: a `features.ready` batch is accepted once (its holdout
  * members recorded, its training examples counted); once the pending batches hold `minExamples`
  * training examples, one warm-started step trains on them, is judged against the champion on the
@@ -77,12 +106,18 @@ export type Acceptance = 'duplicate' | 'pending' | 'no-examples';
 export class ContinuousTrainer {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly championScores = new ChampionScoreCache();
+  private readonly averaging: AveragingSchedule;
 
   constructor(
     private readonly store: TrainerStore,
     private readonly models: ModelFactory,
     private readonly policy: ContinuousTrainerPolicy,
-  ) {}
+  ) {
+    this.averaging = new AveragingSchedule(
+      policy.weightAveraging ?? 0,
+      policy.weightAveragingBackoff,
+    );
+  }
 
   /** Records a `features.ready` batch; a redelivered one changes nothing. */
   async accept(ready: ReadyBatch): Promise<Acceptance> {
@@ -123,13 +158,38 @@ export class ContinuousTrainer {
     const fresh = filterExamples(await store.readExamples(batchIds), (id) => !isHoldout(id));
     const compose = policy.composeTrainingSet ?? freshExamplesOnly;
     const training = await compose(fresh, { exampleSetIds: batchIds, examples: store });
+    const replayedTransactionIds = replayedIds(fresh, training);
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
     const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
+    const averagingWith =
+      start !== null && (policy.weightAveraging ?? 0) > 0 && training.labels.length > 0
+        ? start
+        : null;
     try {
-      const fit =
-        training.labels.length === 0
-          ? { samples: 0, loss: Number.NaN }
-          : await candidate.train(training.features, training.labels, policy.fit);
+      // The start version as it was, for averaging; scored on the new examples before the
+      // candidate learns them, to see whether it misjudges the new frauds.
+      const previous =
+        averagingWith === null ? null : await models.fromArtifact(averagingWith.artifact);
+      let averaging: AveragingDecision | null = null;
+      let fit: { samples: number; loss: number };
+      try {
+        if (previous !== null) {
+          averaging = this.averaging.decide(
+            this.averaging.needsScores && fresh.labels.length > 0
+              ? freshFraudLoss(previous.predict(fresh.features), fresh.labels)
+              : null,
+          );
+        }
+        fit =
+          training.labels.length === 0
+            ? { samples: 0, loss: Number.NaN }
+            : await candidate.train(training.features, training.labels, policy.fit);
+        if (previous !== null && averaging !== null && averaging.alpha > 0) {
+          candidate.averageWith(previous, averaging.alpha);
+        }
+      } finally {
+        previous?.dispose();
+      }
       const sources = await store.sourceBatches(batchIds);
       const cutoffs = pending
         .map((batch) => batch.watermarkMs)
@@ -150,6 +210,22 @@ export class ContinuousTrainer {
             labelCutoff: cutoffs.length === 0 ? null : new Date(Math.max(...cutoffs)).toISOString(),
             featureSetVersion: policy.featureSetVersion,
             parentVersionId,
+            fit: { ...policy.fit },
+            ...(replayedTransactionIds.length === 0 ? {} : { replayedTransactionIds }),
+            ...(averagingWith === null || averaging === null
+              ? {}
+              : {
+                  weightAveraging: {
+                    alpha: averaging.alpha,
+                    withVersionId: averagingWith.versionId,
+                    ...(averaging.referenceLoss === null
+                      ? {}
+                      : {
+                          freshFraudLoss: averaging.freshFraudLoss,
+                          referenceLoss: averaging.referenceLoss,
+                        }),
+                  },
+                }),
           },
         },
         {

@@ -43,6 +43,8 @@ export type {
   ReadyBatch,
   StepOutcome,
 } from './continuous-trainer';
+export { AveragingSchedule, freshFraudLoss } from './weight-averaging';
+export type { AveragingBackoff, AveragingDecision } from './weight-averaging';
 export { retrainOnWindow } from './retrain-on-window';
 export type { RetrainOutcome, RetrainPolicy, RetrainWindow } from './retrain-on-window';
 export { InMemoryTrainerStore } from './in-memory-trainer-store';

@@ -18,6 +18,11 @@ export interface TrainableModel {
   ): Promise<{ samples: number; loss: number }>;
   /** Fraud probabilities of the rows of `x`. */
   predict(x: Float32Array): Float32Array;
+  /**
+   * Moves the weights towards `previous`'s: each becomes `alpha · previous + (1 − alpha) · this`
+   * (weight averaging between versions; `previous` is a model of the same factory).
+   */
+  averageWith(previous: this, alpha: number): void;
   toArtifact(): Promise<unknown>;
   dispose(): void;
 }

@@ -1,3 +1,4 @@
+import type { FitOptions } from './model-port';
 import type { ModelMetrics, ModelPublished, OffsetRange } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
 import type { PromotionPin } from './gate-strategy';
@@ -63,8 +64,29 @@ export interface Lineage {
   parentVersionId: string | null;
   /** For a retrain on a window: the examples' event-time range `[from, to)`. */
   window?: { from: string; to: string };
+  /**
+   * Weight averaging of a continuous step: the trained weights were averaged with those of
+   * `withVersionId` (the version it started from), `alpha` of them (0: backed off).
+   */
+  weightAveraging?: {
+    alpha: number;
+    withVersionId: string;
+    /** With a back-off: the start model's loss on the step's new frauds, and the reference. */
+    freshFraudLoss?: number | null;
+    referenceLoss?: number;
+  };
   /** The gate's checks and evidence, when its strategy reports them. */
   gate?: { reasons: string[]; evidence: unknown };
+  /**
+   * The fit settings the version was trained with (a model built from scratch is seeded with
+   * `shuffleSeed` too), so a rebuild needs no guess.
+   */
+  fit?: FitOptions;
+  /**
+   * Examples a replay buffer added to the fresh ones, in the order they were trained on (after
+   * the fresh examples): with `exampleSetIds` they name every row the version learnt from.
+   */
+  replayedTransactionIds?: string[];
 }
 
 /** A registered version with its artifact. */

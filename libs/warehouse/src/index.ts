@@ -11,3 +11,4 @@ export * from './registry-audit';
 export * from './registry-operations';
 export * from './orchestrator-store';
 export * from './session-lock';
+export * from './import-dead-letters';

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
 import { retry } from '@streamtrain/observability';
-import { assertIdentifier, isConnectionError } from './pool';
+import { assertIdentifier, explainWarehouseConnectError, isConnectionError } from './pool';
 
 const LOCKED = /Another migration is already running/;
 
@@ -30,7 +30,11 @@ async function withClient<T>(
 ): Promise<T> {
   const client = new Client({ connectionString: databaseUrl });
   client.on('error', (error) => logger.warn({ err: error }, 'migration connection failed'));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw explainWarehouseConnectError(error, databaseUrl);
+  }
   try {
     return await work(client);
   } finally {

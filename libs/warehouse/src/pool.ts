@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { StreamtrainError } from '@streamtrain/contracts';
+import { StreamtrainError, tlsVerifyFailure } from '@streamtrain/contracts';
 
 export type { Pool, PoolClient } from 'pg';
 
@@ -75,6 +75,32 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/** `host:port` of a PostgreSQL URL, for messages (never its credentials). */
+function serverOf(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname || 'localhost'}:${url.port || '5432'}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/**
+ * A connect failure of PostgreSQL as the operator should read it: a server certificate that does
+ * not verify becomes a non-retriable `WAREHOUSE_TLS_FAILED` that names the setting to fix
+ * (`sslrootcert` in `DATABASE_URL`); any other error is returned unchanged.
+ */
+export function explainWarehouseConnectError(error: unknown, databaseUrl: string): unknown {
+  const code = tlsVerifyFailure(error);
+  if (code === undefined) return error;
+  return new StreamtrainError(
+    'WAREHOUSE_TLS_FAILED',
+    `the certificate of PostgreSQL at ${serverOf(databaseUrl)} is not trusted (${code}); set ` +
+      'sslrootcert=<the CA file> in DATABASE_URL to the CA that signed it (docs/OPERATIONS.md)',
+    { retriable: false, cause: error },
+  );
+}
+
 /**
  * Runs `work` in one transaction and commits, or rolls back and rethrows. Connection failures
  * (at connect or during the work, see {@link isConnectionError}) come back as retriable
@@ -88,6 +114,10 @@ export async function inTransaction<T>(
   try {
     client = await pool.connect();
   } catch (error) {
+    if (tlsVerifyFailure(error) !== undefined) {
+      const options = pool.options as { connectionString?: string };
+      throw explainWarehouseConnectError(error, options.connectionString ?? '');
+    }
     throw new StreamtrainError(
       'WAREHOUSE_UNAVAILABLE',
       `cannot connect to the warehouse: ${(error as Error).message}`,

@@ -115,7 +115,7 @@ export function createIngestService(
       });
       const amqpClient = amqp;
       relay = relayOutbox({ pool, table: 'ingest_outbox', amqp: amqpClient, logger, registry });
-      ops.phase('connecting to Kafka');
+      ops.phase(`connecting to Kafka at ${config.KAFKA_BROKERS.join(',')}`);
       admin = await kafka.admin();
       if (config.INGEST_CREATE_TOPICS) {
         await admin.ensureTopics(

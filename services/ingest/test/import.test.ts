@@ -69,6 +69,53 @@ describe('file import (the "other data stores" path)', () => {
     expect(letter?.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/amount/);
   });
 
+  /** How many letters the test's dead-letter topic holds. */
+  const deadLetterCount = async (): Promise<number> => {
+    const admin = await harness.topics.kafka.admin();
+    try {
+      const offsets = await admin.latestOffsets(harness.topics.names['tx.dlq'] as string);
+      return offsets.reduce((sum, partition) => sum + Number(partition.offset), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  it('when a file with bad lines is imported again, then its bad lines are not dead-lettered twice; a line rewritten with other bad content is', async () => {
+    const file = path.join(dir, 'twice.jsonl');
+    const lines = [
+      transactionJson('dlq-once-1'),
+      '{"schemaVersion":1,"transactionId":"dlq-once-2"',
+      transactionJson('dlq-once-3'),
+      JSON.stringify({ ...JSON.parse(transactionJson('dlq-once-4')), amount: -1 }),
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const first = await run(file, 'transactions', 'jsonl');
+    expect(first).toMatchObject({ lines: 4, landed: 2, deadLettered: 2, alreadyDeadLettered: 0 });
+    const again = await run(file, 'transactions', 'jsonl');
+    expect(again).toMatchObject({
+      landed: 0,
+      duplicates: 2,
+      deadLettered: 0,
+      alreadyDeadLettered: 2,
+    });
+    expect(await deadLetterCount()).toBe(2);
+
+    // Line 2 rewritten with another mistake is new bad input, and is dead-lettered.
+    lines[1] = '{"schemaVersion":1,"transactionId":"dlq-once-2","amount":"12"}';
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const rewritten = await run(file, 'transactions', 'jsonl');
+    expect(rewritten).toMatchObject({ deadLettered: 1, alreadyDeadLettered: 1 });
+    expect(await deadLetterCount()).toBe(3);
+    const letters = await readMessages(
+      harness.topics.kafka,
+      harness.topics.names['tx.dlq'] as string,
+      3,
+    );
+    expect(
+      letters.map((letter) => letter.headers[DEAD_LETTER_HEADERS.sourceOffset]).sort(),
+    ).toEqual(['2', '2', '4']);
+  });
+
   it('when a JSONL file of labels is imported, then the labels land through the same write path', async () => {
     const txFile = path.join(dir, 'tx.jsonl');
     writeFileSync(txFile, `${transactionJson('j-1')}\n${transactionJson('j-2')}\n`);

@@ -150,6 +150,34 @@ describe('ingest service', () => {
     );
   });
 
+  it('when a producer adds an optional field, then the transaction lands without it; a message of an unknown schemaVersion is dead-lettered until the build knows it', async () => {
+    const web = topics.names['tx.web'] as string;
+    await producer.send(web, [
+      { key: 'c1', value: transaction('t-added', { loyaltyTier: 'gold' }), partition: 0 },
+      {
+        key: 'c1',
+        value: transaction('t-v2', { schemaVersion: 2, amountMinor: 4250 }),
+        partition: 0,
+      },
+    ]);
+    const [letter] = await readMessages(topics.kafka, topics.names['tx.dlq'] as string, 1);
+    expect(letter?.headers[DEAD_LETTER_HEADERS.code]).toBe('CONTRACT_UNKNOWN_VERSION');
+    expect(letter?.headers[DEAD_LETTER_HEADERS.reason]).toMatch(
+      /unknown schemaVersion 2; known: 1/,
+    );
+    expect(JSON.parse(letter?.value?.toString() ?? '')).toMatchObject({ transactionId: 't-v2' });
+    await waitFor(
+      () => count('transactions'),
+      (n) => n === 1,
+      { description: 'the transaction with the added field' },
+    );
+    const stored = await schema.pool.query<Record<string, unknown>>(
+      "SELECT * FROM transactions WHERE transaction_id = 't-added'",
+    );
+    expect(stored.rows).toHaveLength(1);
+    expect(JSON.stringify(stored.rows[0])).not.toMatch(/gold|loyalty/);
+  });
+
   it('when the same transactions are delivered again, then no row is written twice and nothing new is announced', async () => {
     const web = topics.names['tx.web'] as string;
     const messages = ['a', 'b', 'c'].map((id) => ({

@@ -79,6 +79,21 @@ export const trainerEnvSchema = z.object({
    * most recent members. @default 7 (the pipeline's default maturity)
    */
   TRAINER_HOLDOUT_SETTLED_DAYS: z.coerce.number().min(0).default(7),
+  /**
+   * Weight averaging between versions: a step's trained weights become this share of the version
+   * it warm-started from plus the rest of the trained ones (0: no averaging). @default 0.5
+   * (docs/QUALITY.md)
+   */
+  TRAINER_WEIGHT_AVERAGING: z.coerce.number().min(0).lt(1).default(0.5),
+  /**
+   * Weight averaging backs off (a step keeps its trained weights) when the start version's loss
+   * on the step's new frauds is above this many times the median of the last
+   * TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS steps': the fraud patterns changed, and averaging would
+   * slow the catch-up. 0 always averages. @default 0
+   */
+  TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO: z.coerce.number().min(0).default(0),
+  /** Steps whose median fresh-fraud loss is the back-off's reference. @default 30 */
+  TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS: integer(1).default(30),
 });
 
 /** The trainer service's validated configuration. */

@@ -97,6 +97,15 @@ export function createTrainerService(
               : metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate)),
           warmStartFrom: config.TRAINER_WARM_START_FROM,
           holdoutSettledMs: config.TRAINER_HOLDOUT_SETTLED_DAYS * 86_400_000,
+          weightAveraging: config.TRAINER_WEIGHT_AVERAGING,
+          ...(config.TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO === 0
+            ? {}
+            : {
+                weightAveragingBackoff: {
+                  ratio: config.TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO,
+                  steps: config.TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS,
+                },
+              }),
           ...(config.TRAINER_REPLAY_POSITIVES + config.TRAINER_REPLAY_RESERVOIR === 0
             ? {}
             : {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  FraudScoreV1,
   PUBLISHED_MESSAGES,
   TransactionV1,
   breakingChanges,
@@ -30,6 +31,25 @@ describe('contract evolution', () => {
       bytes({ ...valid, loyaltyTier: 'gold', device: { os: 'ios' } }),
     );
     expect(decoded).toEqual({ ok: true, value: valid });
+  });
+
+  it('when a score carries a field this version does not list, then a consumer accepts it and drops the field', () => {
+    const score = {
+      schemaVersion: 1,
+      transactionId: 't-1',
+      score: 0.91,
+      modelVersionId: 'mv-1',
+      modelVersion: 3,
+      threshold: 0.5,
+      exceeded: true,
+      eventTime: '2018-04-01T10:00:00.000Z',
+      featureSetVersion: 1,
+      features: [1, 0.5],
+      latencyMs: 2.5,
+      scoredAt: '2026-12-02T20:00:00.000Z',
+    };
+    expect(FraudScoreV1.parse({ ...score, explanation: { top: 'amount' } })).toEqual(score);
+    expect(FraudScoreV1.safeParse({ ...score, score: 1.5 }).success).toBe(false);
   });
 
   it('when a producer sends a breaking shape under version 1, then it is refused; a new version must be declared', () => {

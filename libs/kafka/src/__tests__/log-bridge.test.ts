@@ -76,6 +76,53 @@ describe('pinoLogCreator', () => {
     });
   });
 
+  it('when the broker cannot be reached, then that is logged once with the broker and the cause, and again a minute later with the count of attempts', async () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ service: 'ingest', destination: stream }).child({
+      component: 'kafka',
+    });
+    let now = 0;
+    const log = pinoLogCreator(logger, { now: () => now })(logLevel.INFO);
+    const refused = (namespace: string, message: string, extra: Record<string, unknown> = {}) =>
+      log({
+        namespace,
+        level: logLevel.ERROR,
+        label: 'ERROR',
+        log: { timestamp: '', message, logger: 'kafkajs', ...extra },
+      });
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      refused('Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', {
+        broker: '127.0.0.1:1',
+        stack: 'Error: connect ECONNREFUSED 127.0.0.1:1\n    at …',
+      });
+      refused(
+        'BrokerPool',
+        'Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:1',
+        { retryCount: attempt },
+      );
+      now += 2_000;
+    }
+    now += 60_000;
+    refused('Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', {
+      broker: '127.0.0.1:1',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        broker: '127.0.0.1:1',
+        cause: 'ECONNREFUSED',
+        msg: 'cannot reach Kafka broker 127.0.0.1:1 (ECONNREFUSED); retrying (repeats are logged at debug level)',
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        broker: '127.0.0.1:1',
+        msg: 'still cannot reach Kafka broker 127.0.0.1:1 (ECONNREFUSED): 8 failed attempts since the last report',
+      }),
+    ]);
+  });
+
   it('every line carries pid and hostname', async () => {
     const { lines, stream } = capture();
     createLogger({ service: 'console', destination: stream }).info('hello');

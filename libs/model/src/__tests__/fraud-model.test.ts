@@ -1,5 +1,5 @@
 import { StreamtrainError } from '@streamtrain/contracts';
-import { FraudModel, loadBackend } from '@streamtrain/model';
+import { FraudModel, decodeArtifact, loadBackend } from '@streamtrain/model';
 import type { LoadedBackend, ModelArtifact } from '@streamtrain/model';
 import { FEATURE_NAMES, separableDataset } from './synthetic-data';
 
@@ -168,6 +168,55 @@ describe('FraudModel', () => {
     await expect(model.train(new Float32Array(0), [])).rejects.toThrow(/zero examples/);
     expect(() => FraudModel.create(['a', 'a'])).toThrow(RangeError);
     model.dispose();
+  });
+});
+
+describe('FraudModel.averageWith', () => {
+  const weightsOf = async (model: FraudModel): Promise<Float32Array> =>
+    new Float32Array(decodeArtifact(await model.toArtifact()).weightData);
+
+  it('when averaged with the version it started from, then each weight is alpha of the start plus the rest of the trained one, and the statistics stay the trained ones', async () => {
+    const start = FraudModel.create(FEATURE_NAMES, fast);
+    await start.train(train.x.subarray(0, 15 * 500), train.y.subarray(0, 500), { epochs: 1 });
+    const trained = await start.clone();
+    await trained.train(train.x, train.y, { epochs: 1 });
+    const before = await weightsOf(trained);
+    const previous = await weightsOf(start);
+    const statistics = (await trained.toArtifact()).normalizer;
+
+    trained.averageWith(start, 0.25);
+    const after = await weightsOf(trained);
+    expect(after).toHaveLength(before.length);
+    after.forEach((weight, i) => {
+      expect(weight).toBeCloseTo(0.25 * (previous[i] as number) + 0.75 * (before[i] as number), 5);
+    });
+    expect((await trained.toArtifact()).normalizer).toEqual(statistics);
+    // The start model itself is left as it was.
+    expect(await weightsOf(start)).toEqual(previous);
+    [start, trained].forEach((m) => m.dispose());
+  });
+
+  it('when alpha is 0, then the weights are unchanged, and averaging leaks no tensor', async () => {
+    const a = FraudModel.create(FEATURE_NAMES, { ...fast, seed: 1 });
+    const b = FraudModel.create(FEATURE_NAMES, { ...fast, seed: 2 });
+    const weights = await weightsOf(a);
+    const baseline = tfjs.memory().numTensors;
+    a.averageWith(b, 0);
+    expect(await weightsOf(a)).toEqual(weights);
+    a.averageWith(b, 0.5);
+    expect(tfjs.memory().numTensors).toBe(baseline);
+    expect(await weightsOf(a)).not.toEqual(weights);
+    [a, b].forEach((m) => m.dispose());
+  });
+
+  it('refuses an alpha outside [0, 1] or a model of other features', () => {
+    const a = FraudModel.create(FEATURE_NAMES, fast);
+    const other = FraudModel.create([...FEATURE_NAMES].reverse(), fast);
+    const wider = FraudModel.create(FEATURE_NAMES, { ...fast, hiddenUnits: [32, 8] });
+    expect(() => a.averageWith(a, 1.5)).toThrow(/alpha/);
+    expect(() => a.averageWith(other, 0.5)).toThrow(/different features or shapes/);
+    expect(() => a.averageWith(wider, 0.5)).toThrow(/different features or shapes/);
+    [a, other, wider].forEach((m) => m.dispose());
   });
 });
 

@@ -84,7 +84,13 @@ export class FakeModel implements TrainableModel {
   constructor(
     readonly history: FakeFit[],
     readonly sign: number,
+    /** Each `averageWith`: its alpha and how many fits the previous model had. */
+    readonly averagings: { alpha: number; previousFits: number }[] = [],
   ) {}
+
+  averageWith(previous: FakeModel, alpha: number): void {
+    this.averagings.push({ alpha, previousFits: previous.history.length });
+  }
 
   train(
     x: Float32Array,
@@ -103,7 +109,11 @@ export class FakeModel implements TrainableModel {
   }
 
   toArtifact(): Promise<unknown> {
-    return Promise.resolve({ history: [...this.history], sign: this.sign });
+    return Promise.resolve({
+      history: [...this.history],
+      sign: this.sign,
+      averagings: [...this.averagings],
+    });
   }
 
   dispose(): void {
@@ -122,8 +132,12 @@ export function fakeModels(sign = 1): ModelFactory & { created: FakeModel[] } {
       return model;
     },
     fromArtifact: (artifact) => {
-      const saved = artifact as { history: FakeFit[]; sign: number };
-      const model = new FakeModel([...saved.history], saved.sign);
+      const saved = artifact as {
+        history: FakeFit[];
+        sign: number;
+        averagings?: FakeModel['averagings'];
+      };
+      const model = new FakeModel([...saved.history], saved.sign, [...(saved.averagings ?? [])]);
       created.push(model);
       return Promise.resolve(model);
     },

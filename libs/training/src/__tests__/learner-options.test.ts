@@ -150,3 +150,46 @@ describe('gate evidence', () => {
     });
   });
 });
+
+describe('weight averaging', () => {
+  it('when weightAveraging is set, then a warm-started step averages its trained weights with the version it started from and records it in the lineage', async () => {
+    const { ready, trainer, store, models } = setUp({
+      weightAveraging: 0.25,
+      warmStartFrom: 'champion',
+    });
+    await ready(trainer, 'b1', 0, 200);
+    await trainer.trainIfDue();
+    await ready(trainer, 'b2', 200, 200);
+    await trainer.trainIfDue();
+    const [first, second] = store.versions();
+    // The first step starts from scratch: nothing to average with.
+    expect(first?.lineage.weightAveraging).toBeUndefined();
+    expect(second?.lineage.weightAveraging).toEqual({
+      alpha: 0.25,
+      withVersionId: first?.versionId,
+    });
+    const trained = models.created.find((model) => model.history.length === 2);
+    // Averaged after training, with a fresh copy of the start version (one fit behind).
+    expect(trained?.averagings).toEqual([{ alpha: 0.25, previousFits: 1 }]);
+  });
+
+  it('when weightAveraging is 0 (the default), then no step averages', async () => {
+    const { ready, trainer, store, models } = setUp();
+    await ready(trainer, 'b1', 0, 200);
+    await trainer.trainIfDue();
+    await ready(trainer, 'b2', 200, 200);
+    await trainer.trainIfDue();
+    expect(store.versions().map((v) => v.lineage.weightAveraging)).toEqual([undefined, undefined]);
+    expect(models.created.every((model) => model.averagings.length === 0)).toBe(true);
+  });
+
+  it('when weightAveraging is outside [0, 1), then the trainer refuses the policy', () => {
+    const { store, models } = setUp();
+    expect(() => new ContinuousTrainer(store, models, policy({ weightAveraging: 1 }))).toThrow(
+      RangeError,
+    );
+    expect(() => new ContinuousTrainer(store, models, policy({ weightAveraging: -0.1 }))).toThrow(
+      RangeError,
+    );
+  });
+});

@@ -73,7 +73,11 @@ async function run(file: string, options: ImportCliOptions): Promise<void> {
     await amqp.close();
     console.log(
       `${file}: ${summary.lines} lines, ${summary.landed} landed, ${summary.duplicates} already present, ` +
-        `${summary.deadLettered} dead-lettered to ${config.INGEST_DEAD_LETTER_TOPIC}; ${published} arrival events published`,
+        `${summary.deadLettered} dead-lettered to ${config.INGEST_DEAD_LETTER_TOPIC}` +
+        (summary.alreadyDeadLettered > 0
+          ? ` (${summary.alreadyDeadLettered} bad lines already dead-lettered by an earlier import)`
+          : '') +
+        `; ${published} arrival events published`,
     );
   } finally {
     await producer.disconnect();

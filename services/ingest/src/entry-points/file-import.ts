@@ -14,6 +14,7 @@ import {
   transactionCodec,
 } from '@streamtrain/simulator';
 import type { RecordCodec } from '@streamtrain/simulator';
+import { sendImportDeadLettersOnce } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import { classifyMessages } from '../domain/arrival-batch';
 import type { SourceMessage } from '../domain/arrival-batch';
@@ -41,7 +42,10 @@ export interface FileImportSummary {
   lines: number;
   landed: number;
   duplicates: number;
+  /** Bad lines sent to the dead-letter topic by this import. */
   deadLettered: number;
+  /** Bad lines an earlier import of the same file already sent (unchanged), not sent again. */
+  alreadyDeadLettered: number;
   batches: number;
 }
 
@@ -62,7 +66,7 @@ export function fileSourceName(file: string): string {
  * same validation and the same idempotent warehouse write as the Kafka path. Each line is a
  * message whose source is `file:<name>#<path digest>` ({@link fileSourceName}), partition 0, offset = line number, so bad lines are
  * dead-lettered with their position, batches are announced through the outbox, and importing the
- * same file again changes nothing.
+ * same file again changes nothing: no row lands twice and no bad line is dead-lettered twice.
  */
 export async function importFile(options: FileImportOptions): Promise<FileImportSummary> {
   const source = fileSourceName(options.file);
@@ -73,6 +77,7 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
     landed: 0,
     duplicates: 0,
     deadLettered: 0,
+    alreadyDeadLettered: 0,
     batches: 0,
   };
   const batchSize = options.batchSize ?? 5_000;
@@ -90,23 +95,35 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
     // The lines' digest in the batch id: a file rewritten in place is new data, not a batch
     // already written, so its batch id does not collide with the earlier import's.
     classified.batchId = `${classified.batchId}~${digest(pending.map((message) => message.value?.toString('utf8') ?? '').join('\n'))}`;
-    await sendDeadLetters(
-      options.deadLetterProducer,
-      options.deadLetterTopic,
-      classified.deadLetters,
-    );
     const { result, rejected } = await writeBatchRejectingBadRows(
       options.pool,
       classified,
       pending,
       { nowMs: now(), service: 'ingest-import' },
     );
-    await sendDeadLetters(options.deadLetterProducer, options.deadLetterTopic, rejected);
+    // Each bad line once: one already sent by an earlier import of this file is not sent again.
+    const letters = [...classified.deadLetters, ...rejected];
+    const sent = await sendImportDeadLettersOnce(
+      options.pool,
+      letters.map((letter) => ({
+        source,
+        line: Number(letter.reason.sourceOffset),
+        valueDigest: digest(letter.value?.toString('utf8') ?? ''),
+        code: letter.reason.code,
+      })),
+      (fresh) =>
+        sendDeadLetters(
+          options.deadLetterProducer,
+          options.deadLetterTopic,
+          fresh.map((position) => letters[position] as (typeof letters)[number]),
+        ),
+    );
     const valid = classified.transactions.length + classified.labels.length - rejected.length;
     const landed = result.insertedTransactions + result.insertedLabels + result.correctedLabels;
     summary.landed += landed;
     summary.duplicates += valid - landed;
-    summary.deadLettered += classified.deadLetters.length + rejected.length;
+    summary.deadLettered += sent.length;
+    summary.alreadyDeadLettered += letters.length - sent.length;
     if (result.event !== null) summary.batches += 1;
     pending = [];
     options.onProgress?.({ ...summary });

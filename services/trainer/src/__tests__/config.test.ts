@@ -17,6 +17,7 @@ describe('trainer config: the learner options', () => {
       TRAINER_REPLAY_RESERVOIR: 8000,
       TRAINER_WARM_START_FROM: 'champion',
       TRAINER_HOLDOUT_SETTLED_DAYS: 7,
+      TRAINER_WEIGHT_AVERAGING: 0.5,
     });
   });
 
@@ -29,6 +30,7 @@ describe('trainer config: the learner options', () => {
         TRAINER_REPLAY_RESERVOIR: '0',
         TRAINER_WARM_START_FROM: 'latest',
         TRAINER_HOLDOUT_SETTLED_DAYS: '0',
+        TRAINER_WEIGHT_AVERAGING: '0',
       }),
     ).toMatchObject({
       TRAINER_GATE: 'tolerance',
@@ -36,11 +38,17 @@ describe('trainer config: the learner options', () => {
       TRAINER_REPLAY_RESERVOIR: 0,
       TRAINER_WARM_START_FROM: 'latest',
       TRAINER_HOLDOUT_SETTLED_DAYS: 0,
+      TRAINER_WEIGHT_AVERAGING: 0,
     });
   });
 
-  it('when a gate or warm-start alias is unknown and the confidence out of range, then one error lists every problem', () => {
-    const bad = { ...base, TRAINER_GATE: 'strict', TRAINER_WARM_START_FROM: 'parent' };
+  it('when a gate or warm-start alias is unknown and the confidence and averaging out of range, then one error lists every problem', () => {
+    const bad = {
+      ...base,
+      TRAINER_GATE: 'strict',
+      TRAINER_WARM_START_FROM: 'parent',
+      TRAINER_WEIGHT_AVERAGING: '1',
+    };
     expect(() => loadTrainerConfig({ ...bad, TRAINER_GATE_CONFIDENCE: '1' })).toThrow(ConfigError);
     try {
       loadTrainerConfig({ ...bad, TRAINER_GATE_CONFIDENCE: '1' });
@@ -49,6 +57,7 @@ describe('trainer config: the learner options', () => {
       expect(message).toContain('TRAINER_GATE');
       expect(message).toContain('TRAINER_WARM_START_FROM');
       expect(message).toContain('TRAINER_GATE_CONFIDENCE');
+      expect(message).toContain('TRAINER_WEIGHT_AVERAGING');
     }
   });
 });
