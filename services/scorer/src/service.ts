@@ -217,7 +217,7 @@ export function createScorerService(
         { name: 'close scores producer', run: () => producer?.disconnect() },
         { name: 'close Kafka admin', run: () => admin?.disconnect() },
         { name: 'close warehouse pool', run: () => pool.end() },
-        { name: 'free the model', run: () => champion.dispose() },
+        { name: 'stop serving the model', run: () => champion.dispose() },
       ],
       logger,
     );
