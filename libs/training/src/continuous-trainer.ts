@@ -1,6 +1,7 @@
 import type { ModelMetrics } from '@streamtrain/contracts';
 import { isStepDue } from './cadence';
 import { filterExamples } from './example-set';
+import type { ExampleSet } from './example-set';
 import type { GateStrategy } from './gate-strategy';
 import { isHoldout } from './holdout';
 import type { FitOptions, ModelFactory } from './model-port';
@@ -84,6 +85,19 @@ export type StepOutcome =
 export type Acceptance = 'duplicate' | 'pending' | 'no-examples';
 
 /**
+ * The examples a composer added after the fresh ones (the replay buffer's), in training order. A
+ * composer must keep the fresh examples first and in order, or a rebuild could not name the rows.
+ */
+function replayedIds(fresh: ExampleSet, training: ExampleSet): string[] {
+  const n = fresh.transactionIds.length;
+  const prefixKept = fresh.transactionIds.every((id, i) => training.transactionIds[i] === id);
+  if (!prefixKept || training.transactionIds.length < n) {
+    throw new RangeError('a training-set composer must keep the fresh examples first, in order');
+  }
+  return training.transactionIds.slice(n);
+}
+
+/**
  * The trainer's rules around one store: a `features.ready` batch is accepted once (its holdout
  * members recorded, its training examples counted); once the pending batches hold `minExamples`
  * training examples, one warm-started step trains on them, is judged against the champion on the
@@ -144,6 +158,7 @@ export class ContinuousTrainer {
     const fresh = filterExamples(await store.readExamples(batchIds), (id) => !isHoldout(id));
     const compose = policy.composeTrainingSet ?? freshExamplesOnly;
     const training = await compose(fresh, { exampleSetIds: batchIds, examples: store });
+    const replayedTransactionIds = replayedIds(fresh, training);
     const start = await store.readAlias(policy.warmStartFrom ?? 'latest');
     const candidate = start === null ? models.create() : await models.fromArtifact(start.artifact);
     const averagingWith =
@@ -195,6 +210,8 @@ export class ContinuousTrainer {
             labelCutoff: cutoffs.length === 0 ? null : new Date(Math.max(...cutoffs)).toISOString(),
             featureSetVersion: policy.featureSetVersion,
             parentVersionId,
+            fit: { ...policy.fit },
+            ...(replayedTransactionIds.length === 0 ? {} : { replayedTransactionIds }),
             ...(averagingWith === null || averaging === null
               ? {}
               : {

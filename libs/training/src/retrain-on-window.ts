@@ -68,6 +68,7 @@ export async function retrainOnWindow(
           featureSetVersion: policy.featureSetVersion,
           parentVersionId: null,
           window: { from, to },
+          fit: { ...policy.fit },
         },
       },
       {

@@ -1,3 +1,4 @@
+import type { FitOptions } from './model-port';
 import type { ModelMetrics, ModelPublished, OffsetRange } from '@streamtrain/contracts';
 import type { ExampleSet } from './example-set';
 import type { PromotionPin } from './gate-strategy';
@@ -76,6 +77,16 @@ export interface Lineage {
   };
   /** The gate's checks and evidence, when its strategy reports them. */
   gate?: { reasons: string[]; evidence: unknown };
+  /**
+   * The fit settings the version was trained with (a model built from scratch is seeded with
+   * `shuffleSeed` too), so a rebuild needs no guess.
+   */
+  fit?: FitOptions;
+  /**
+   * Examples a replay buffer added to the fresh ones, in the order they were trained on (after
+   * the fresh examples): with `exampleSetIds` they name every row the version learnt from.
+   */
+  replayedTransactionIds?: string[];
 }
 
 /** A registered version with its artifact. */

@@ -12,14 +12,23 @@ export interface TrainedCandidate {
   seconds: number;
 }
 
+/** A weight average applied after training, as a continuous step with averaging records it. */
+export interface WeightAverage {
+  /** The artifact averaged with (the step's start version). */
+  readonly artifact: unknown;
+  readonly alpha: number;
+}
+
 /**
  * Trains a candidate on `train`: from `parent` (a warm start) or from scratch with the seed,
- * with the shuffle seeded too, so the same rows and options give the same weights.
+ * with the shuffle seeded too, so the same rows and options give the same weights; then averages
+ * it with `average` when given.
  */
 export async function trainCandidate(
   train: LabelledSet,
   parent: unknown,
   params: RetrainParams,
+  average: WeightAverage | null = null,
 ): Promise<TrainedCandidate> {
   if (train.labels.length === 0)
     throw new RangeError('the training window holds no labelled examples');
@@ -34,6 +43,14 @@ export async function trainCandidate(
       positiveWeight: params.positiveWeight,
       shuffleSeed: params.seed,
     });
+    if (average !== null && average.alpha > 0) {
+      const previous = await FraudModel.fromArtifact(average.artifact);
+      try {
+        model.averageWith(previous, average.alpha);
+      } finally {
+        previous.dispose();
+      }
+    }
     return {
       artifact: await model.toArtifact(),
       loss: result.loss,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { StreamtrainError } from '@streamtrain/contracts';
 import { featureNames } from '@streamtrain/features';
-import { filterExamples, isHoldout } from '@streamtrain/training';
+import { examplesOf, filterExamples, isHoldout, toExampleSet } from '@streamtrain/training';
+import type { ExampleSet, FitOptions } from '@streamtrain/training';
 import { PostgresExampleReadModel, readVersionArtifact } from '@streamtrain/warehouse';
 import type { Pool } from '@streamtrain/warehouse';
 import type { ModelArtifact } from '@streamtrain/model';
@@ -9,6 +10,7 @@ import { RetrainParams, buildDatasets, runLineageOf } from '../domain/retrain-po
 import type { LabelledSet } from '../domain/retrain-policy';
 import { extractWindow } from '../workflow/retrain-workflow';
 import { trainCandidate } from './model-training';
+import type { WeightAverage } from './model-training';
 
 /** What a rebuild found. */
 export interface RebuildReport {
@@ -39,6 +41,44 @@ function maxDifference(a: string, b: string): number {
   return max;
 }
 
+/** The options a recorded fit implies (a model built from scratch is seeded with the shuffle seed). */
+function fitParams(fit: FitOptions): Partial<RetrainParams> {
+  return {
+    epochs: fit.epochs,
+    batchSize: fit.batchSize,
+    positiveWeight: fit.positiveWeight,
+    seed: fit.shuffleSeed,
+  };
+}
+
+/** `set`'s rows in the order `ids` names them; a missing row is an error (the rebuild cannot be exact). */
+function inOrder(set: ExampleSet, ids: readonly string[]): ExampleSet {
+  const at = new Map(set.transactionIds.map((id, i) => [id, i]));
+  const missing = ids.filter((id) => !at.has(id));
+  if (missing.length > 0) {
+    throw new StreamtrainError(
+      'REGISTRY_OPERATION_REFUSED',
+      `${missing.length} replayed example(s) are gone from the warehouse (first: ${missing[0]})`,
+    );
+  }
+  return toExampleSet(
+    ids.map((id) => {
+      const i = at.get(id) as number;
+      return {
+        transactionId: id,
+        eventTimeMs: set.eventTimesMs[i] as number,
+        label: set.labels[i] as number,
+        features: set.features.subarray(i * set.width, (i + 1) * set.width),
+      };
+    }),
+    set.width,
+  );
+}
+
+function concatSets(first: ExampleSet, second: ExampleSet): ExampleSet {
+  return toExampleSet([...examplesOf(first), ...examplesOf(second)], first.width);
+}
+
 /**
  * Retrains `versionId` from the warehouse rows its lineage names (an orchestrated run's windows,
  * or a continuous step's example sets, warm-started from its parent) with the recorded options,
@@ -59,7 +99,11 @@ export async function rebuildVersion(
   }
   const { lineage } = stored.record;
   const run = runLineageOf(lineage);
-  const params = RetrainParams.parse({ ...fallbackTraining, ...run?.training });
+  const params = RetrainParams.parse({
+    ...fallbackTraining,
+    ...(lineage.fit === undefined ? {} : fitParams(lineage.fit)),
+    ...run?.training,
+  });
   const parent =
     lineage.parentVersionId === null
       ? null
@@ -91,13 +135,31 @@ export async function rebuildVersion(
     );
   } else {
     source = 'example-sets';
-    // A continuous step trained on its batches' examples less the holdout (`isHoldout`).
-    train = filterExamples(
+    // A continuous step trained on its batches' examples less the holdout (`isHoldout`), then on
+    // what its replay buffer kept of earlier steps' examples, in the recorded order.
+    const fresh = filterExamples(
       await examples.readExamples(lineage.exampleSetIds),
       (id) => !isHoldout(id),
     );
+    const replayedIds = lineage.replayedTransactionIds ?? [];
+    train =
+      replayedIds.length === 0
+        ? fresh
+        : concatSets(fresh, inOrder(await examples.readExamplesById(replayedIds), replayedIds));
   }
-  const rebuilt = await trainCandidate(train, fromScratch ? null : parent, params);
+  const averaging = lineage.weightAveraging;
+  let average: WeightAverage | null = null;
+  if (averaging !== undefined && averaging.alpha > 0) {
+    const withArtifact = await readVersionArtifact(pool, averaging.withVersionId);
+    if (withArtifact === null) {
+      throw new StreamtrainError(
+        'REGISTRY_OPERATION_REFUSED',
+        `version ${averaging.withVersionId}, which ${versionId} was averaged with, is gone`,
+      );
+    }
+    average = { artifact: withArtifact.artifact, alpha: averaging.alpha };
+  }
+  const rebuilt = await trainCandidate(train, fromScratch ? null : parent, params, average);
   const storedArtifact = stored.artifact as ModelArtifact;
   return {
     versionId,
