@@ -7,6 +7,8 @@ import {
   MODEL_ARTIFACT_FORMAT,
 } from './artifact';
 import type { ModelArtifact, OptimizerState, WeightSpec } from './artifact';
+import { DenseInference } from './dense-inference';
+import type { DenseActivation, DenseLayer } from './dense-inference';
 import { toDenseMatrix, toLabels } from './feature-matrix';
 import type { FeatureMatrix } from './feature-matrix';
 import type { ModelMetrics } from './gate';
@@ -382,6 +384,43 @@ export class FraudModel {
     } finally {
       output.dispose();
     }
+  }
+
+  /**
+   * A plain-JavaScript forward pass over a snapshot of the weights and input statistics, for
+   * serving: the same scores as {@link FraudModel.predict} to float32 rounding, at about a
+   * microsecond a row with no per-call tensor set-up. Later training does not change it.
+   *
+   * @throws Error when the network has a layer other than Dense with relu, sigmoid or linear.
+   */
+  inference(): DenseInference {
+    this.assertUsable();
+    const layers: DenseLayer[] = this.network.layers.map((layer, i) => {
+      const config = layer.getConfig() as { activation?: unknown; useBias?: unknown };
+      const activation = config.activation;
+      const [kernel, bias, ...rest] = layer.getWeights();
+      if (
+        layer.getClassName() !== 'Dense' ||
+        (activation !== 'relu' && activation !== 'sigmoid' && activation !== 'linear') ||
+        kernel === undefined ||
+        bias === undefined ||
+        kernel.shape.length !== 2 ||
+        rest.length > 0
+      ) {
+        throw new Error(
+          `layer ${i} (${layer.getClassName()}, ${String(activation)}) has no plain-JavaScript form`,
+        );
+      }
+      return {
+        kernel: Float32Array.from(kernel.dataSync()),
+        bias: Float32Array.from(bias.dataSync()),
+        inputs: kernel.shape[0],
+        units: kernel.shape[1],
+        activation: activation satisfies DenseActivation,
+      };
+    });
+    const { mean, scale } = this.normalizer.affine();
+    return new DenseInference({ featureNames: this.featureNames, mean, scale, layers });
   }
 
   /** Scores `x` and measures the ranking against 0/1 labels `y` (a holdout, for the gate). */

@@ -1,5 +1,7 @@
 export { loadBackend } from './backend';
 export type { BackendName, BackendPreference, LoadBackendOptions, LoadedBackend } from './backend';
+export { DenseInference } from './dense-inference';
+export type { DenseActivation, DenseInferenceSpec, DenseLayer } from './dense-inference';
 export { FraudModel } from './fraud-model';
 export type {
   FraudModelOptions,

@@ -75,11 +75,7 @@ export class RunningNormalizer {
    */
   standardize(matrix: DenseMatrix): Float32Array {
     const { values, rows, columns } = matrix;
-    const scale = new Float64Array(columns);
-    for (let c = 0; c < columns; c += 1) {
-      const variance = this.count > 0 ? (this.m2[c] as number) / this.count : 1;
-      scale[c] = variance > MIN_VARIANCE ? 1 / Math.sqrt(variance) : 1;
-    }
+    const { scale } = this.affine();
     const out = new Float32Array(values.length);
     for (let r = 0; r < rows; r += 1) {
       for (let c = 0; c < columns; c += 1) {
@@ -94,6 +90,19 @@ export class RunningNormalizer {
       }
     }
     return out;
+  }
+
+  /**
+   * What {@link RunningNormalizer.standardize} applies now, `(x − mean) × scale`, as copies: a
+   * snapshot that later updates do not change.
+   */
+  affine(): { mean: Float64Array; scale: Float64Array } {
+    const scale = new Float64Array(this.mean.length);
+    for (let c = 0; c < scale.length; c += 1) {
+      const variance = this.count > 0 ? (this.m2[c] as number) / this.count : 1;
+      scale[c] = variance > MIN_VARIANCE ? 1 / Math.sqrt(variance) : 1;
+    }
+    return { mean: Float64Array.from(this.mean), scale };
   }
 
   /** A copy of the statistics, for the model artifact. */

@@ -217,7 +217,7 @@ export function createScorerService(
         { name: 'close scores producer', run: () => producer?.disconnect() },
         { name: 'close Kafka admin', run: () => admin?.disconnect() },
         { name: 'close warehouse pool', run: () => pool.end() },
-        { name: 'free the model', run: () => champion.dispose() },
+        { name: 'stop serving the model', run: () => champion.dispose() },
       ],
       logger,
     );
@@ -289,6 +289,8 @@ export function createScorerService(
         routingKeys: [ROUTING_KEYS.modelPublished],
         prefetch: 1,
         handler: onModelPublished,
+        // The exclusive queue went with the old connection: a promotion meanwhile is read here.
+        onResumed: () => reloadChampion(),
       });
       await reloadChampion();
       await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
