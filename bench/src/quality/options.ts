@@ -32,7 +32,7 @@ export const LIVE_DEFAULTS = Object.freeze({
   warmStartFrom: DEFAULT_WARM_START,
   holdoutSettledDays: 7,
   weightAveraging: 0.5,
-  weightAveragingBackoffRatio: 0,
+  weightAveragingBackoffRatio: 1.5,
   weightAveragingBackoffSteps: 30,
 });
 

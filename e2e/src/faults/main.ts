@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { startOwnRabbitMq } from '@streamtrain/testkit';
 import { REPO_ROOT } from '../stack';
 import { FAULT_KINDS } from './schedule';
 import type { FaultKind } from './schedule';
@@ -45,6 +46,11 @@ const program = new Command()
     'Kafka brokers of the run, e.g. a broker of its own for kafka-restart',
   )
   .option('--postgres-port <n>', 'port of the suite’s own PostgreSQL cluster', '5439')
+  .option(
+    '--own-rabbitmq',
+    'run on a RabbitMQ node of the suite’s own (its own name, ports and data; never the shared one), so rabbitmq-restart can run while others use the shared node',
+    false,
+  )
   .option('--write-doc', 'write the table to docs/RELIABILITY.md', false);
 
 async function main(): Promise<void> {
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     kinds?: string;
     kafkaBrokers?: string;
     writeDoc: boolean;
+    ownRabbitmq: boolean;
   }>();
   // Ctrl-C stops injecting; the suite still stops its services and removes its cluster and topics.
   const controller = new AbortController();
@@ -74,8 +81,21 @@ async function main(): Promise<void> {
         })
       : options.serverRestarts
         ? [...FAULT_KINDS]
-        : LOCAL_KINDS;
+        : options.ownRabbitmq
+          ? [...LOCAL_KINDS, 'rabbitmq-restart' as const]
+          : LOCAL_KINDS;
+  const ownRabbitMq = options.ownRabbitmq ? await startOwnRabbitMq() : undefined;
   const report = await runFaultSuite({
+    ...(ownRabbitMq === undefined
+      ? {}
+      : {
+          amqpUrl: ownRabbitMq.url,
+          restartRabbitMq: async () => {
+            await ownRabbitMq.stopApp();
+            await new Promise((resolve) => setTimeout(resolve, 2_000));
+            await ownRabbitMq.startApp();
+          },
+        }),
     seed: Number(options.seed),
     perKind: Number(options.perKind),
     kinds,
@@ -87,7 +107,7 @@ async function main(): Promise<void> {
     signal: controller.signal,
     recoveryBoundMs: Number(options.recoveryBound),
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
-  });
+  }).finally(() => ownRabbitMq?.remove());
   const command = `npm run faults -- ${process.argv.slice(2).join(' ')}`.trim();
   const table = formatReport(report, command);
   process.stdout.write(`\n${table}\n`);

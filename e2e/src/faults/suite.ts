@@ -39,6 +39,10 @@ export interface FaultSuiteOptions {
   kafkaRestartCommand?: string;
   /** Shell command that restarts RabbitMQ (only for the `rabbitmq-restart` kind). */
   rabbitmqRestartCommand?: string;
+  /** RabbitMQ of the run (e.g. a node of the suite's own for `rabbitmq-restart`). @default the test servers' */
+  amqpUrl?: string;
+  /** Restarts RabbitMQ for `rabbitmq-restart`; preferred to `rabbitmqRestartCommand`. */
+  restartRabbitMq?: () => Promise<void>;
   log?: (line: string) => void;
   /** Aborting stops injecting; the suite then checks what it has and cleans up. */
   signal?: AbortSignal;
@@ -174,6 +178,7 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
   const servers = {
     ...testServers(),
     ...(options.kafkaBrokers === undefined ? {} : { kafkaBrokers: [...options.kafkaBrokers] }),
+    ...(options.amqpUrl === undefined ? {} : { amqpUrl: options.amqpUrl }),
   };
   const postgres: OwnPostgres = startOwnPostgres(options.postgresPort ?? 5439);
   const run = uniqueName('faults');
@@ -422,6 +427,10 @@ async function inject(
       execFileSync('bash', ['-c', options.kafkaRestartCommand], { stdio: 'ignore' });
       return;
     case 'rabbitmq-restart':
+      if (options.restartRabbitMq !== undefined) {
+        await options.restartRabbitMq();
+        return;
+      }
       if (options.rabbitmqRestartCommand === undefined)
         throw new Error('rabbitmq-restart needs a restart command');
       execFileSync('bash', ['-c', options.rabbitmqRestartCommand], { stdio: 'ignore' });

@@ -83,7 +83,9 @@ async function startLocalNode(port: number): Promise<OwnRabbitMq> {
   }
   const remove = async (): Promise<void> => {
     try {
-      await ctl('stop');
+      // With the pid file, `stop` returns once the node's process has exited (else it may still
+      // be writing into the folder being deleted).
+      await ctl('stop', path.join(dir, 'pid'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -12,3 +12,4 @@ export * from './registry-operations';
 export * from './orchestrator-store';
 export * from './session-lock';
 export * from './import-dead-letters';
+export * from './retention';

@@ -89,9 +89,10 @@ export const trainerEnvSchema = z.object({
    * Weight averaging backs off (a step keeps its trained weights) when the start version's loss
    * on the step's new frauds is above this many times the median of the last
    * TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS steps': the fraud patterns changed, and averaging would
-   * slow the catch-up. 0 always averages. @default 0
+   * slow the catch-up. 0 always averages. @default 1.5 (docs/QUALITY.md, reduced pattern-change
+   * run)
    */
-  TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO: z.coerce.number().min(0).default(0),
+  TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO: z.coerce.number().min(0).default(1.5),
   /** Steps whose median fresh-fraud loss is the back-off's reference. @default 30 */
   TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS: integer(1).default(30),
 });

@@ -173,6 +173,25 @@ describe('weight averaging', () => {
     expect(trained?.averagings).toEqual([{ alpha: 0.25, previousFits: 1 }]);
   });
 
+  it("when a back-off is set, then each averaged step records the start version's loss on its new frauds and, after five steps, the reference it was judged against", async () => {
+    const { ready, trainer, store } = setUp({
+      weightAveraging: 0.5,
+      warmStartFrom: 'champion',
+      weightAveragingBackoff: { steps: 10, ratio: 1.5 },
+    });
+    for (let step = 0; step < 7; step += 1) {
+      await ready(trainer, `b${step}`, step * 200, 200);
+      await trainer.trainIfDue();
+    }
+    const recorded = store.versions().map((version) => version.lineage.weightAveraging);
+    expect(recorded[0]).toBeUndefined();
+    // Steps 2 to 6 build the reference; the seventh is judged against it.
+    expect(recorded.slice(1, 6).every((a) => a?.referenceLoss === undefined)).toBe(true);
+    expect(recorded[6]?.alpha).toBe(0.5);
+    expect(typeof recorded[6]?.freshFraudLoss).toBe('number');
+    expect(typeof recorded[6]?.referenceLoss).toBe('number');
+  });
+
   it('when weightAveraging is 0 (the default), then no step averages', async () => {
     const { ready, trainer, store, models } = setUp();
     await ready(trainer, 'b1', 0, 200);

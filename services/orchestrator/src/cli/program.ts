@@ -9,7 +9,8 @@ import { amqpEnvShape, loadConfig, warehouseEnvShape } from '@streamtrain/config
 import type { Env } from '@streamtrain/config';
 import { loadBackend } from '@streamtrain/model';
 import { relayOutbox } from '@streamtrain/service-kit';
-import { REGISTRY_OUTBOX, createPool } from '@streamtrain/warehouse';
+import { REGISTRY_OUTBOX, createPool, pruneWarehouse } from '@streamtrain/warehouse';
+import { historyRange } from '@streamtrain/features';
 import type { Pool } from '@streamtrain/warehouse';
 import { JobQueue } from '../adapters/job-queue';
 import { ModelOperations } from '../operations/model-operations';
@@ -28,6 +29,11 @@ const cliEnvSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .optional(),
   LOG_LEVEL: z.string().default('warn'),
+  /** `warehouse prune` defaults: days kept (unset: keep forever). */
+  RETENTION_TRANSACTIONS_DAYS: z.coerce.number().min(0).optional(),
+  RETENTION_FEATURES_DAYS: z.coerce.number().min(0).optional(),
+  RETENTION_EXAMPLES_DAYS: z.coerce.number().min(0).optional(),
+  RETENTION_ARTIFACTS_DAYS: z.coerce.number().min(0).optional(),
 });
 
 /** Where the CLI writes. */
@@ -42,6 +48,19 @@ const positiveInt = (value: string): number => {
     throw new InvalidArgumentError('a positive integer expected');
   return parsed;
 };
+
+const nonNegative = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError('a number of days >= 0 expected');
+  return parsed;
+};
+
+/** The longest look-back of the feature definition (`historyRange`), in milliseconds. */
+function featureLookBackMs(): number {
+  const probe = { transactionId: '', customerId: '', terminalId: '', amount: 0, eventTimeMs: 0 };
+  return -historyRange([probe]).fromMs;
+}
 
 const fixed = (value: number | null | undefined): string =>
   value === null || value === undefined ? 'n/a' : value.toFixed(4);
@@ -485,6 +504,81 @@ export function createCli(
         list.map((w) => `${w.name.padEnd(12)} ${w.description}`),
       );
     });
+  const warehouse = program.command('warehouse').description('The warehouse: retention');
+  const daysOption = (flag: string, what: string, env: number | undefined) => {
+    const option = new Option(
+      `${flag} <days>`,
+      `keep ${what} this many days (default: keep)`,
+    ).argParser(nonNegative);
+    return env === undefined ? option : option.default(env);
+  };
+  // Defaults from the environment, read without connecting (help works without a database).
+  const retention = cliEnvSchema.partial().safeParse(env);
+  const retentionEnv = () => (retention.success ? retention.data : undefined);
+  warehouse
+    .command('prune')
+    .description(
+      'Delete rows older than the retention, in batches, under an advisory lock; never what live ' +
+        'features or maturing labels need; model versions and lineage stay',
+    )
+    .addOption(
+      daysOption(
+        '--transactions-days',
+        'transactions and labels',
+        retentionEnv()?.RETENTION_TRANSACTIONS_DAYS,
+      ),
+    )
+    .addOption(
+      daysOption('--features-days', 'feature vectors', retentionEnv()?.RETENTION_FEATURES_DAYS),
+    )
+    .addOption(
+      daysOption(
+        '--examples-days',
+        'training examples and holdout',
+        retentionEnv()?.RETENTION_EXAMPLES_DAYS,
+      ),
+    )
+    .addOption(
+      daysOption(
+        '--artifacts-days',
+        'artifacts of versions no alias points at (by registration time)',
+        retentionEnv()?.RETENTION_ARTIFACTS_DAYS,
+      ),
+    )
+    .option('--batch-size <n>', 'rows per delete statement', positiveInt, 5000)
+    .option('--dry-run', 'count what would go, delete nothing')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (options: {
+        transactionsDays?: number;
+        featuresDays?: number;
+        examplesDays?: number;
+        artifactsDays?: number;
+        batchSize: number;
+        dryRun?: boolean;
+        json?: boolean;
+      }) => {
+        const report = await pruneWarehouse(open().pool, {
+          policy: {
+            transactionsDays: options.transactionsDays ?? null,
+            featuresDays: options.featuresDays ?? null,
+            examplesDays: options.examplesDays ?? null,
+            artifactsDays: options.artifactsDays ?? null,
+          },
+          lookBackMs: featureLookBackMs(),
+          dryRun: options.dryRun === true,
+          batchSize: options.batchSize,
+        });
+        emit(options.json === true, report, () => [
+          `${report.dryRun ? 'would prune' : 'pruned'}: ${Object.entries(report.rows)
+            .map(([table, n]) => `${n} ${table}`)
+            .join(', ')}`,
+          ...Object.entries(report.cutoffs).map(
+            ([kind, cutoff]) => `  ${kind.padEnd(12)} before ${cutoff ?? '- (kept)'}`,
+          ),
+        ]);
+      },
+    );
   return { program, close };
 }
 

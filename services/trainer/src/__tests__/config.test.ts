@@ -18,6 +18,8 @@ describe('trainer config: the learner options', () => {
       TRAINER_WARM_START_FROM: 'champion',
       TRAINER_HOLDOUT_SETTLED_DAYS: 7,
       TRAINER_WEIGHT_AVERAGING: 0.5,
+      TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO: 1.5,
+      TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS: 30,
     });
   });
 
