@@ -540,6 +540,8 @@ function memorySection(all: AllResults): string {
   ].join('\n');
 }
 
+const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
+
 function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): string {
   if (result === undefined) return ['## 5. Scoring', '', 'Not run.', ''].join('\n');
   if (!result.results.measured) return ['## 5. Scoring', '', result.results.reason, ''].join('\n');
@@ -549,6 +551,8 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
     `p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms, ${run.non2xx} non-2xx, ${run.errors} errors`;
   return [
     '## 5. Scoring',
+    '',
+    provenance(result),
     '',
     `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
     '',
@@ -570,6 +574,8 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
         ],
       ],
     ),
+    '',
+    `Targets (issue 9): HTTP single p99 ≤ 2 ms at 2,000 req/s: ${met(r.httpSingle.latencyMs.p99 <= 2 && r.httpSingle.requestsPerSecond >= 1_990)} (${r.httpSingle.latencyMs.p99} ms); batch ≥ 100,000 tx/s: ${met(r.httpBatch.transactionsPerSecond >= 100_000)} (${count(r.httpBatch.transactionsPerSecond)}); swap with 0 non-2xx: ${met(r.swapUnderLoad.non2xx === 0 && r.swapUnderLoad.errors === 0)}.`,
     '',
   ].join('\n');
 }
