@@ -210,6 +210,14 @@ export async function moveChampion(
       'not-found',
     );
   }
+  const pruned = await client.query(
+    'SELECT 1 FROM model_versions WHERE version_id = $1 AND artifact IS NULL',
+    [versionId],
+  );
+  if ((pruned.rowCount ?? 0) > 0) {
+    // Retention pruned its artifact (`warehouse prune`): nothing could serve it.
+    throw new RegistryOperationError(`${versionId}'s artifact was pruned`, 'conflict');
+  }
   const fromVersionId = await currentChampion(client, request.modelName);
   if (fromVersionId === versionId) {
     throw new RegistryOperationError(`${versionId} is already the champion`, 'conflict');

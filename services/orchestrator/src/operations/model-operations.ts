@@ -99,6 +99,9 @@ export class ModelOperations {
         'not-found',
       );
     }
+    if (stored.artifact === null) {
+      throw new RegistryOperationError(`${versionId}'s artifact was pruned`, 'conflict');
+    }
     return exportArtifact(versionId, decodeArtifact(stored.artifact).artifact);
   }
 
