@@ -224,6 +224,8 @@ export interface MaturityCandidateRecord {
   transactionId: string;
   eventTimeMs: number;
   fraudReportedAtMs: number | null;
+  /** When the verdict in hand, a "not fraud" label that revised a fraud one, was reported. */
+  genuineReportedAtMs: number | null;
   currentLabel: 0 | 1 | null;
 }
 
@@ -245,8 +247,10 @@ export interface ExampleRecord {
 
 /**
  * The transactions (with stored features) of the query: newly mature by event time, arrived late
- * in the batches in hand, or with a fraud label in those batches reported by the watermark; each
- * with its earliest fraud report and its current example label.
+ * in the batches in hand, with a fraud label in those batches reported by the watermark, or with a
+ * "not fraud" label in them reported by the watermark while their example is labelled fraud (a
+ * reversed chargeback); each with its earliest fraud report, its reversal's report and its
+ * current example label.
  */
 export async function readMaturityCandidates(
   db: Queryable,
@@ -256,6 +260,7 @@ export async function readMaturityCandidates(
     transaction_id: string;
     event_time: Date;
     fraud_reported_at: Date | null;
+    genuine_reported_at: Date | null;
     current_label: number | null;
   }>(
     `WITH candidates AS (
@@ -267,10 +272,17 @@ export async function readMaturityCandidates(
        UNION
        SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
        WHERE l.batch_id = ANY($4::text[]) AND l.is_fraud AND l.reported_at <= $1
+       UNION
+       SELECT t.transaction_id, t.event_time
+       FROM labels l JOIN transactions t USING (transaction_id)
+         JOIN training_examples x USING (transaction_id)
+       WHERE l.batch_id = ANY($4::text[]) AND NOT l.is_fraud AND x.label = 1 AND l.reported_at <= $1
      )
      SELECT c.transaction_id, c.event_time,
             (SELECT min(l.reported_at) FROM labels l
              WHERE l.transaction_id = c.transaction_id AND l.is_fraud) AS fraud_reported_at,
+            (SELECT max(l.reported_at) FROM labels l
+             WHERE l.transaction_id = c.transaction_id AND NOT l.is_fraud) AS genuine_reported_at,
             e.label AS current_label
      FROM candidates c JOIN features f USING (transaction_id)
      LEFT JOIN training_examples e USING (transaction_id)`,
@@ -285,13 +297,15 @@ export async function readMaturityCandidates(
     transactionId: row.transaction_id,
     eventTimeMs: row.event_time.getTime(),
     fraudReportedAtMs: row.fraud_reported_at?.getTime() ?? null,
+    genuineReportedAtMs: row.genuine_reported_at?.getTime() ?? null,
     currentLabel: row.current_label === null ? null : row.current_label === 1 ? 1 : 0,
   }));
 }
 
 /**
- * Writes decided examples under `exampleSetId`: new ones inserted, a genuine one turned fraud
- * corrected (and moved to this set); anything else is left alone. Returns the rows written.
+ * Writes decided examples under `exampleSetId`: new ones inserted, a corrected one (genuine
+ * turned fraud, or fraud turned genuine by a reversal) re-labelled and moved to this set;
+ * anything else is left alone. Returns the rows written.
  */
 export async function saveTrainingExamples(
   client: PoolClient,
@@ -305,8 +319,9 @@ export async function saveTrainingExamples(
      SELECT id, $5, label, t, $6, corrected
      FROM unnest($1::text[], $2::smallint[], $3::timestamptz[], $4::boolean[]) AS x(id, label, t, corrected)
      ON CONFLICT (transaction_id) DO UPDATE
-       SET label = 1, corrected = true, example_set_id = EXCLUDED.example_set_id, matured_at = EXCLUDED.matured_at
-       WHERE training_examples.label = 0 AND EXCLUDED.label = 1`,
+       SET label = EXCLUDED.label, corrected = true, example_set_id = EXCLUDED.example_set_id,
+           matured_at = EXCLUDED.matured_at
+       WHERE EXCLUDED.corrected AND training_examples.label <> EXCLUDED.label`,
     [
       examples.map((example) => example.transactionId),
       examples.map((example) => example.label),

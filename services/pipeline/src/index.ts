@@ -5,10 +5,11 @@
  */
 export { runPipelinePass, computeFeaturesYielding } from './domain/pipeline-pass';
 export type { PassOutcome, PipelinePassOptions } from './domain/pipeline-pass';
-export { matureCandidates, nextMaturedUntil } from './domain/maturity';
+export { countCorrections, matureCandidates, nextMaturedUntil } from './domain/maturity';
 export { advanceWatermark } from './domain/watermark';
 export type { WatermarkAdvance } from './domain/watermark';
 export type {
+  ExampleCorrections,
   MaturedExample,
   MaturityCandidate,
   MaturityCandidates,

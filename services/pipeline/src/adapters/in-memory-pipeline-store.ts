@@ -79,7 +79,8 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
 
   /**
    * Lands an ingest batch, as ingest's writer does: transactions and labels idempotent by id (the
-   * first copy wins).
+   * first copy wins), except that a label with the opposite verdict reported later than the one in
+   * hand revises it and moves to this batch (a reversed chargeback, issue 13).
    */
   land(
     batchId: string,
@@ -108,13 +109,30 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     }
     const batchLabels = this.labelsByBatch.get(batchId) ?? [];
     this.labelsByBatch.set(batchId, batchLabels);
-    for (const label of labels) {
-      if (this.labels.has(label.transactionId)) continue;
+    const ordered = [...labels].sort((a, b) => a.reportedAtMs - b.reportedAtMs);
+    for (const label of ordered) {
+      const current = this.labels.get(label.transactionId);
+      if (
+        current !== undefined &&
+        (current.isFraud === label.isFraud || label.reportedAtMs <= current.reportedAtMs)
+      )
+        continue;
+      if (current !== undefined) this.unlabel(current);
       const row = { ...label, batchId };
       this.labels.set(label.transactionId, row);
       batchLabels.push(row);
       if (label.isFraud) insertSorted(this.fraudLabels, row, byReportTime);
     }
+  }
+
+  /** Takes a revised label out of its batch's labels and the fraud labels. */
+  private unlabel(label: KnownLabel & { batchId: string }): void {
+    const inBatch = this.labelsByBatch.get(label.batchId);
+    if (inBatch !== undefined) {
+      const at = inBatch.indexOf(label);
+      if (at >= 0) inBatch.splice(at, 1);
+    }
+    if (label.isFraud) this.fraudLabels = this.fraudLabels.filter((row) => row !== label);
   }
 
   /** The `features.ready` events announced so far, in order. */
@@ -259,6 +277,7 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       transactionId: tx.transactionId,
       eventTimeMs: tx.eventTimeMs,
       fraudReportedAtMs: label?.isFraud === true ? label.reportedAtMs : null,
+      genuineReportedAtMs: label?.isFraud === false ? label.reportedAtMs : null,
       currentLabel: this.examples.get(tx.transactionId)?.label ?? null,
     };
   }
@@ -280,7 +299,12 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       }
       for (const label of this.labelsByBatch.get(id) ?? []) {
         const tx = this.transactions.get(label.transactionId);
-        if (tx !== undefined && label.isFraud && label.reportedAtMs <= query.watermarkMs) {
+        const reversal = !label.isFraud && this.examples.get(label.transactionId)?.label === 1;
+        if (
+          tx !== undefined &&
+          (label.isFraud || reversal) &&
+          label.reportedAtMs <= query.watermarkMs
+        ) {
           picked.set(tx.transactionId, tx);
         }
       }
@@ -297,7 +321,8 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     let written = 0;
     for (const example of examples) {
       const current = this.examples.get(example.transactionId);
-      if (current !== undefined && !(current.label === 0 && example.label === 1)) continue;
+      if (current !== undefined && !(example.corrected && current.label !== example.label))
+        continue;
       if (current !== undefined)
         this.examplesBySet.get(current.exampleSetId)?.delete(example.transactionId);
       this.examples.set(example.transactionId, {

@@ -7,6 +7,7 @@ export interface PipelineMetrics {
   duplicates: Counter;
   features: Counter;
   examples: Counter;
+  exampleCorrections: Counter<'to'>;
   batchSeconds: Histogram;
   watermark: Gauge;
   watermarkOutliers: Counter;
@@ -34,6 +35,12 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     examples: new Counter({
       name: 'streamtrain_pipeline_examples_total',
       help: 'Training examples matured (label known) or corrected.',
+      registers,
+    }),
+    exampleCorrections: new Counter({
+      name: 'streamtrain_pipeline_example_corrections_total',
+      help: 'Training examples re-labelled: to fraud by a late fraud label, to genuine by a later "not fraud" verdict (a reversed chargeback).',
+      labelNames: ['to'],
       registers,
     }),
     batchSeconds: new Histogram({

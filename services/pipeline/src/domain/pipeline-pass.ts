@@ -2,7 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FeaturesReady } from '@streamtrain/contracts';
 import { FEATURE_SET_VERSION, computeFeatures, historyRange } from '@streamtrain/features';
 import type { FeatureInput, FeatureVector } from '@streamtrain/features';
-import { matureCandidates, nextMaturedUntil } from './maturity';
+import { countCorrections, matureCandidates, nextMaturedUntil } from './maturity';
+import type { ExampleCorrections } from './maturity';
 import type { LandedTransaction, PipelineStore } from './pipeline-store';
 import { advanceWatermark } from './watermark';
 
@@ -31,11 +32,15 @@ export interface PassOutcome {
   readonly watermarkOutliers: number;
   readonly features: number;
   readonly examples: number;
+  /** Examples re-labelled by a late fraud label or a reversed one (counted in `examples` too). */
+  readonly corrections: ExampleCorrections;
   readonly watermarkMs: number | null;
   readonly readMs: number;
   readonly computeMs: number;
   readonly writeMs: number;
 }
+
+const NO_CORRECTIONS: ExampleCorrections = { toFraud: 0, toGenuine: 0 };
 
 /**
  * Point-in-time features of `targets`, computed `chunk` targets at a time with a turn of the
@@ -98,6 +103,7 @@ export async function runPipelinePass(
     watermarkOutliers: 0,
     features: 0,
     examples: 0,
+    corrections: NO_CORRECTIONS,
     watermarkMs: null,
     readMs: 0,
     computeMs: 0,
@@ -150,6 +156,7 @@ export async function runPipelinePass(
     );
     const exampleSetId = todo[todo.length - 1] as string;
     let exampleCount = 0;
+    let corrections = NO_CORRECTIONS;
     if (advance.watermarkMs !== null && advance.matureBeforeMs !== null) {
       const candidates = await tx.maturityCandidates({
         watermarkMs: advance.watermarkMs,
@@ -157,11 +164,9 @@ export async function runPipelinePass(
         previousMatureBeforeMs: state.maturedUntilMs,
         batchIds: todo,
       });
-      exampleCount = await tx.saveExamples(
-        exampleSetId,
-        advance.watermarkMs,
-        matureCandidates(candidates, advance.watermarkMs),
-      );
+      const matured = matureCandidates(candidates, advance.watermarkMs);
+      exampleCount = await tx.saveExamples(exampleSetId, advance.watermarkMs, matured);
+      corrections = countCorrections(matured);
     }
     await tx.saveState({
       watermarkMs: advance.watermarkMs,
@@ -197,6 +202,7 @@ export async function runPipelinePass(
       watermarkOutliers: advance.outliers,
       features,
       examples: exampleCount,
+      corrections,
       watermarkMs: advance.watermarkMs,
     };
   });

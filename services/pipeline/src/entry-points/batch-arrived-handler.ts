@@ -43,6 +43,8 @@ export function createBatchArrivedHandler(
     deps.onEventEnqueued();
     deps.metrics.features.inc(outcome.features);
     deps.metrics.examples.inc(outcome.examples);
+    deps.metrics.exampleCorrections.inc({ to: 'fraud' }, outcome.corrections.toFraud);
+    deps.metrics.exampleCorrections.inc({ to: 'genuine' }, outcome.corrections.toGenuine);
     deps.metrics.batches.inc(outcome.batches);
     if (outcome.watermarkMs !== null) deps.metrics.watermark.set(outcome.watermarkMs / 1000);
     endTimer();
@@ -52,6 +54,7 @@ export function createBatchArrivedHandler(
         batchIds: outcome.batchIds,
         features: outcome.features,
         examples: outcome.examples,
+        corrections: outcome.corrections,
         watermark:
           outcome.watermarkMs === null ? null : new Date(outcome.watermarkMs).toISOString(),
         readMs: Math.round(outcome.readMs),

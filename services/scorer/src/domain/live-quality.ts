@@ -71,8 +71,8 @@ const DAY_MS = 86_400_000;
  * The labels come from the pipeline's own maturity rule (`advanceWatermark`, `matureCandidates`
  * of `@streamtrain/pipeline`), the one the training examples follow: the event-time watermark
  * never moves back, a score is genuine once the watermark is `maturityMs` past its transaction,
- * fraud when a fraud label was reported by the watermark, and a genuine one is corrected by a
- * late fraud label. A score also matures as soon as its label (either verdict) is seen.
+ * fraud when a fraud label was reported by the watermark, a genuine one is corrected by a
+ * late fraud label and a fraud one by a later "not fraud" verdict (a reversed chargeback). A score also matures as soon as its label (either verdict) is seen.
  */
 export class LiveQuality {
   private readonly pending = new Map<string, ServedScore>();
@@ -124,7 +124,7 @@ export class LiveQuality {
     this.advance(label.reportedAtMs);
     const served = this.pending.get(label.transactionId);
     if (served === undefined) {
-      if (label.isFraud && this.correct(label)) return;
+      if (this.correct(label)) return;
       this.early.set(label.transactionId, label);
       if (this.early.size > this.options.maxPending) {
         this.early.delete(this.early.keys().next().value as string);
@@ -197,6 +197,7 @@ export class LiveQuality {
           transactionId,
           eventTimeMs,
           fraudReportedAtMs: label?.isFraud === true ? label.reportedAtMs : null,
+          genuineReportedAtMs: label?.isFraud === false ? label.reportedAtMs : null,
           currentLabel,
         },
       ],
@@ -209,7 +210,7 @@ export class LiveQuality {
     if (example !== undefined) this.mature(served, example.label);
   }
 
-  /** A fraud label for a score already matured: corrects it if the rule says so. */
+  /** A label for a score already matured: corrects it if the rule says so (either way). */
   private correct(label: ObservedLabel): boolean {
     for (const window of this.byVersion.values()) {
       const row = window.byTransaction.get(label.transactionId);

@@ -1,7 +1,7 @@
 import { featureNames } from '@streamtrain/features';
 import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { InMemoryPipelineStore } from '../../adapters/in-memory-pipeline-store';
-import { matureCandidates } from '../maturity';
+import { countCorrections, matureCandidates } from '../maturity';
 import { runPipelinePass } from '../pipeline-pass';
 
 const DAY = 86_400_000;
@@ -21,6 +21,12 @@ function tx(i: number, atMs: number): FeatureInput {
 const fraud = (id: string, atMs: number): KnownLabel => ({
   transactionId: id,
   isFraud: true,
+  reportedAtMs: atMs,
+});
+
+const genuine = (id: string, atMs: number): KnownLabel => ({
+  transactionId: id,
+  isFraud: false,
   reportedAtMs: atMs,
 });
 
@@ -44,6 +50,48 @@ describe('maturity rule', () => {
       { transactionId: 'c', eventTimeMs: 3, label: 0, corrected: false },
       { transactionId: 'd', eventTimeMs: 4, label: 1, corrected: true },
     ]);
+  });
+
+  // Issue 13 item 7: a reversed chargeback was dropped without a trace.
+  it('corrects a fraud example to genuine once a "not fraud" verdict reversing it is reported by the watermark', () => {
+    const examples = matureCandidates(
+      [
+        {
+          transactionId: 'a',
+          eventTimeMs: 1,
+          fraudReportedAtMs: null,
+          genuineReportedAtMs: 90,
+          currentLabel: 1,
+        },
+        {
+          transactionId: 'b',
+          eventTimeMs: 2,
+          fraudReportedAtMs: null,
+          genuineReportedAtMs: 150,
+          currentLabel: 1,
+        },
+        {
+          transactionId: 'c',
+          eventTimeMs: 3,
+          fraudReportedAtMs: null,
+          genuineReportedAtMs: 90,
+          currentLabel: 0,
+        },
+        {
+          transactionId: 'd',
+          eventTimeMs: 4,
+          fraudReportedAtMs: null,
+          genuineReportedAtMs: 90,
+          currentLabel: null,
+        },
+      ],
+      100,
+    );
+    expect(examples).toEqual([
+      { transactionId: 'a', eventTimeMs: 1, label: 0, corrected: true },
+      { transactionId: 'd', eventTimeMs: 4, label: 0, corrected: false },
+    ]);
+    expect(countCorrections(examples)).toEqual({ toFraud: 0, toGenuine: 1 });
   });
 });
 
@@ -102,6 +150,48 @@ describe('pipeline pass', () => {
     expect(pass.examples).toBe(1);
     expect(store.allExamples()[0]).toMatchObject({ label: 1, exampleSetId: 'b3' });
     expect(store.exampleCounts().corrected).toBe(1);
+  });
+
+  // Issue 13 item 7: a later "not fraud" label for the same transaction was dropped.
+  it('when a later "not fraud" label reverses a fraud label, then the example is re-labelled genuine and counted, also after it matured as fraud, and a later fraud verdict turns it back', async () => {
+    const store = new InMemoryPipelineStore();
+    store.land('b1', [tx(1, T0), tx(2, T0 + 3_600_000), tx(3, T0 + 7_200_000)], []);
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    store.land('b2', [], [fraud('t1', T0 + DAY), fraud('t2', T0 + DAY)]);
+    await runPipelinePass(store, ['b2'], { maturityMs: MATURITY });
+    // Known early as fraud, then matured (the watermark passes their maturity window).
+    store.land('b3', [tx(4, T0 + 8 * DAY)], []);
+    await runPipelinePass(store, ['b3'], { maturityMs: MATURITY });
+    expect(store.allExamples().map((e) => [e.transactionId, e.label])).toEqual([
+      ['t1', 1],
+      ['t2', 1],
+      ['t3', 0],
+    ]);
+
+    store.land('b4', [], [genuine('t1', T0 + 9 * DAY)]);
+    const reversal = await runPipelinePass(store, ['b4'], { maturityMs: MATURITY });
+    expect(reversal).toMatchObject({ examples: 1, corrections: { toFraud: 0, toGenuine: 1 } });
+    expect(store.allExamples()[0]).toMatchObject({
+      transactionId: 't1',
+      label: 0,
+      exampleSetId: 'b4',
+    });
+    expect(store.allExamples()[1]).toMatchObject({ transactionId: 't2', label: 1 });
+
+    // The same verdict again (a redelivery under another batch) changes nothing.
+    store.land('b5', [], [genuine('t1', T0 + 9 * DAY)]);
+    const again = await runPipelinePass(store, ['b5'], { maturityMs: MATURITY });
+    expect(again).toMatchObject({ examples: 0, corrections: { toFraud: 0, toGenuine: 0 } });
+
+    store.land('b6', [], [fraud('t1', T0 + 10 * DAY)]);
+    const back = await runPipelinePass(store, ['b6'], { maturityMs: MATURITY });
+    expect(back).toMatchObject({ examples: 1, corrections: { toFraud: 1, toGenuine: 0 } });
+    expect(store.allExamples()[0]).toMatchObject({
+      transactionId: 't1',
+      label: 1,
+      exampleSetId: 'b6',
+    });
+    expect(store.exampleCounts().corrected).toBe(2);
   });
 
   it('when chunked, then the features are the same as in one computation', async () => {

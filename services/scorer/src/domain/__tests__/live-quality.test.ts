@@ -81,4 +81,16 @@ describe('LiveQuality', () => {
       averagePrecision: 1,
     });
   });
+
+  // Issue 13 item 7: a reversed chargeback re-labels what it concerns, as in the pipeline.
+  it('when a later "not fraud" label reverses a score matured as fraud, then the score counts as genuine again (the pipeline rule)', () => {
+    const q = quality();
+    q.recordServed(served(1, 5, 0.9));
+    q.recordServed(served(2, 5, 0.1));
+    q.recordLabel({ transactionId: 't1', isFraud: true, reportedAtMs: T0 + DAY_MS });
+    q.advance(T0 + 8 * DAY_MS);
+    expect(q.report()[0]).toMatchObject({ examples: 2, positives: 1 });
+    q.recordLabel({ transactionId: 't1', isFraud: false, reportedAtMs: T0 + 9 * DAY_MS });
+    expect(q.report()[0]).toMatchObject({ examples: 2, positives: 0 });
+  });
 });
