@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEAD_LETTER_HEADERS } from '@streamtrain/contracts';
 import type { KafkaProducer } from '@streamtrain/kafka';
+import { createLogger } from '@streamtrain/observability';
 import { readMessages, testLogger } from '@streamtrain/testkit';
 import { importFile } from '../src/entry-points/file-import';
 import { createIngestHarness, transactionJson } from './harness';
@@ -108,5 +109,59 @@ describe('file import under bad lines and look-alike files', () => {
       1,
     );
     expect(letter?.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/8 fields where the header has 7/);
+  });
+
+  // Issue 13 item 7: the same id with another amount was counted as a duplicate, with no record.
+  it('when a file repeats a transaction id with another amount, then it is counted and logged as a conflict, not a duplicate, and recorded; a reversed label is counted as a correction', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 'ingest-import',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const first = path.join(dir, 'first.jsonl');
+    const again = path.join(dir, 'again.jsonl');
+    writeFileSync(first, `${transactionJson('k-1', { amount: 10 })}\n${transactionJson('k-2')}\n`);
+    writeFileSync(again, `${transactionJson('k-1', { amount: 99 })}\n${transactionJson('k-2')}\n`);
+    await run(first, 'jsonl');
+    const summary = await importFile({
+      file: again,
+      kind: 'transactions',
+      format: 'jsonl',
+      pool: harness.schema.pool,
+      deadLetterProducer: producer,
+      deadLetterTopic: harness.topics.names['tx.dlq'] as string,
+      maxFutureSkewMs: 86_400_000,
+      logger,
+    });
+    expect(summary).toMatchObject({ landed: 0, duplicates: 1, conflicts: 1 });
+    expect(
+      await harness.count(
+        "transaction_conflicts WHERE transaction_id = 'k-1' AND incoming_amount = 99",
+      ),
+    ).toBe(1);
+    const conflictLines = lines
+      .map((line) => JSON.parse(line) as { msg: string; conflicts?: number })
+      .filter((line) => line.conflicts === 1 && /conflict/.test(line.msg));
+    expect(conflictLines.length).toBeGreaterThan(0);
+
+    const label = (isFraud: boolean, reportedAt: string): string =>
+      JSON.stringify({ schemaVersion: 1, transactionId: 'k-2', isFraud, reportedAt });
+    const fraud = path.join(dir, 'fraud.jsonl');
+    const reversed = path.join(dir, 'reversed.jsonl');
+    writeFileSync(fraud, `${label(true, '2018-04-02T00:00:00Z')}\n`);
+    writeFileSync(reversed, `${label(false, '2018-04-09T00:00:00Z')}\n`);
+    const labels = (file: string) =>
+      importFile({
+        file,
+        kind: 'labels',
+        format: 'jsonl',
+        pool: harness.schema.pool,
+        deadLetterProducer: producer,
+        deadLetterTopic: harness.topics.names['tx.dlq'] as string,
+        maxFutureSkewMs: 86_400_000,
+        logger: testLogger,
+      });
+    expect(await labels(fraud)).toMatchObject({ landed: 1, corrected: 0 });
+    expect(await labels(reversed)).toMatchObject({ landed: 1, corrected: 1, duplicates: 0 });
   });
 });

@@ -150,6 +150,45 @@ describe('ingest service', () => {
     );
   });
 
+  // Issue 13 item 7: corrections and conflicts are recorded and visible, on the Kafka path.
+  it('when a transaction id comes again with another amount and a fraud label is reversed, then the conflict and the correction are recorded and counted', async () => {
+    const web = topics.names['tx.web'] as string;
+    const labels = topics.names['tx.labels'] as string;
+    const label = (isFraud: boolean, reportedAt: string): string =>
+      JSON.stringify({ schemaVersion: 1, transactionId: 'k1', isFraud, reportedAt });
+    await producer.send(web, [
+      { key: 'c1', value: transaction('k1', { amount: 10 }), partition: 0 },
+    ]);
+    await producer.send(labels, [{ key: 'c1', value: label(true, '2018-04-02T00:00:00Z') }]);
+    await waitFor(
+      () => count('labels'),
+      (n) => n === 1,
+      { description: 'the fraud label' },
+    );
+    await producer.send(web, [
+      { key: 'c1', value: transaction('k1', { amount: 99 }), partition: 0 },
+    ]);
+    await producer.send(labels, [{ key: 'c1', value: label(false, '2018-04-09T00:00:00Z') }]);
+    await waitFor(
+      () => count('label_corrections'),
+      (n) => n === 1,
+      { description: 'the correction recorded' },
+    );
+    await waitFor(
+      () => count('transaction_conflicts WHERE incoming_amount = 99'),
+      (n) => n === 1,
+      { description: 'the conflict recorded' },
+    );
+    const metrics = await waitFor(
+      () => fetch(`http://127.0.0.1:${service.port()}/metrics`).then((response) => response.text()),
+      (text) =>
+        /^streamtrain_ingest_transaction_conflicts_total(\{[^}]*\})? 1$/m.test(text) &&
+        /^streamtrain_ingest_label_corrections_total(\{[^}]*\})? 1$/m.test(text),
+      { description: 'conflict and correction counted' },
+    );
+    expect(metrics).toMatch(/^streamtrain_ingest_transaction_conflicts_total(\{[^}]*\})? 1$/m);
+  });
+
   it('when a producer adds an optional field, then the transaction lands without it; a message of an unknown schemaVersion is dead-lettered until the build knows it', async () => {
     const web = topics.names['tx.web'] as string;
     await producer.send(web, [

@@ -73,6 +73,10 @@ async function run(file: string, options: ImportCliOptions): Promise<void> {
     await amqp.close();
     console.log(
       `${file}: ${summary.lines} lines, ${summary.landed} landed, ${summary.duplicates} already present, ` +
+        (summary.conflicts > 0
+          ? `${summary.conflicts} ids already stored with other content (kept the first, recorded in transaction_conflicts), `
+          : '') +
+        (summary.corrected > 0 ? `${summary.corrected} labels corrected, ` : '') +
         `${summary.deadLettered} dead-lettered to ${config.INGEST_DEAD_LETTER_TOPIC}` +
         (summary.alreadyDeadLettered > 0
           ? ` (${summary.alreadyDeadLettered} bad lines already dead-lettered by an earlier import)`

@@ -40,8 +40,14 @@ export interface FileImportOptions {
 /** What an import did. */
 export interface FileImportSummary {
   lines: number;
+  /** Rows new to the warehouse, label corrections included. */
   landed: number;
+  /** Rows stored before with the same content (an earlier import, a repeated line). */
   duplicates: number;
+  /** Rows whose id was stored before with other content: recorded in `transaction_conflicts`, the first version kept. */
+  conflicts: number;
+  /** Labels that revised the verdict in hand (a reversed chargeback): recorded in `label_corrections`. */
+  corrected: number;
   /** Bad lines sent to the dead-letter topic by this import. */
   deadLettered: number;
   /** Bad lines an earlier import of the same file already sent (unchanged), not sent again. */
@@ -76,6 +82,8 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
     lines: 0,
     landed: 0,
     duplicates: 0,
+    conflicts: 0,
+    corrected: 0,
     deadLettered: 0,
     alreadyDeadLettered: 0,
     batches: 0,
@@ -121,7 +129,15 @@ export async function importFile(options: FileImportOptions): Promise<FileImport
     const valid = classified.transactions.length + classified.labels.length - rejected.length;
     const landed = result.insertedTransactions + result.insertedLabels + result.correctedLabels;
     summary.landed += landed;
-    summary.duplicates += valid - landed;
+    summary.duplicates += valid - landed - result.conflicts;
+    summary.conflicts += result.conflicts;
+    summary.corrected += result.correctedLabels;
+    if (result.conflicts > 0) {
+      options.logger.warn(
+        { file: options.file, batchId: classified.batchId, conflicts: result.conflicts },
+        'transaction ids seen before with other content; first version kept, conflicts recorded',
+      );
+    }
     summary.deadLettered += sent.length;
     summary.alreadyDeadLettered += letters.length - sent.length;
     if (result.event !== null) summary.batches += 1;
