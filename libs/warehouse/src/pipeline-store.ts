@@ -1,8 +1,10 @@
 import type { PoolClient, Pool } from 'pg';
 import type { FeaturesReady } from '@streamtrain/contracts';
-import { enqueueOutbox } from './outbox';
+import { BinaryCopyRows, copyInto } from './binary-copy';
+import { copyFeatures } from './feature-copy';
+import type { FeatureCopyBatch } from './feature-copy';
+import { enqueueOutboxEvents } from './outbox';
 import { inTransaction } from './pool';
-import { readNewestEventTime } from './scorer-store';
 
 /** A transaction as the pipeline and trainer read it. */
 export interface StoredTransaction {
@@ -164,19 +166,22 @@ export async function readPipelineState(db: Queryable): Promise<PipelineState> {
 }
 
 /**
- * The raw rows a feature state with floor `afterMs` holds (-Infinity: all of them): the
- * transactions with event time after it, and the fraud verdicts in force reported after it.
+ * The raw rows a feature state with floor `afterMs` holds, up to `untilMs` (infinite: no bound):
+ * the transactions with event time in `(afterMs, untilMs]`, and the fraud verdicts in force
+ * reported after `afterMs`.
  */
 export async function readRetainedRows(
   db: Queryable,
   afterMs: number,
+  untilMs: number,
 ): Promise<{ transactions: StoredTransaction[]; labels: StoredLabel[] }> {
   const after = Number.isFinite(afterMs) ? new Date(afterMs) : null;
+  const until = Number.isFinite(untilMs) ? new Date(untilMs) : null;
   const [transactions, labels] = await Promise.all([
     db.query<TransactionRow>(
       `SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
-       WHERE $1::timestamptz IS NULL OR event_time > $1`,
-      [after],
+       WHERE ($1::timestamptz IS NULL OR event_time > $1) AND ($2::timestamptz IS NULL OR event_time <= $2)`,
+      [after, until],
     ),
     db.query<{ transaction_id: string; reported_at: Date }>(
       `SELECT transaction_id, reported_at FROM labels
@@ -323,30 +328,17 @@ export interface FeatureRecord {
   values: readonly number[];
 }
 
-/** Stores feature vectors idempotently (a recomputation replaces the stored vector). */
-export async function upsertFeatures(
+/**
+ * Stores feature vectors idempotently (a recomputation replaces the stored vector), through a
+ * binary COPY (see `copyFeatures`).
+ */
+export function upsertFeatures(
   client: PoolClient,
   batchId: string,
   featureSetVersion: number,
   rows: readonly FeatureRecord[],
 ): Promise<number> {
-  if (rows.length === 0) return 0;
-  const result = await client.query(
-    `INSERT INTO features (transaction_id, feature_set_version, event_time, batch_id, feature_values)
-     SELECT id, $4, t, $5, string_to_array(v, ',')::double precision[]
-     FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS f(id, t, v)
-     ON CONFLICT (transaction_id) DO UPDATE
-       SET feature_values = EXCLUDED.feature_values, feature_set_version = EXCLUDED.feature_set_version,
-           computed_at = now()`,
-    [
-      rows.map((row) => row.transactionId),
-      rows.map((row) => new Date(row.eventTimeMs)),
-      rows.map((row) => row.values.join(',')),
-      featureSetVersion,
-      batchId,
-    ],
-  );
-  return result.rowCount ?? 0;
+  return copyFeatures(client, featureSetVersion, [{ batchId, rows }]);
 }
 
 /** Records that the pipeline processed `batchId`. */
@@ -366,6 +358,32 @@ export async function recordPipelineBatch(
       batch.featureCount,
       batch.exampleCount,
       batch.watermarkMs === null ? null : new Date(batch.watermarkMs),
+    ],
+  );
+}
+
+/** Records the batches the pipeline processed, their sequence numbers in the order given. */
+export async function recordPipelineBatches(
+  client: PoolClient,
+  batches: readonly {
+    batchId: string;
+    featureCount: number;
+    exampleCount: number;
+    watermarkMs: number | null;
+  }[],
+): Promise<void> {
+  if (batches.length === 0) return;
+  await client.query(
+    `INSERT INTO pipeline_batches (batch_id, feature_count, example_count, watermark)
+     SELECT id, features, examples, watermark
+     FROM unnest($1::text[], $2::int[], $3::int[], $4::timestamptz[]) WITH ORDINALITY
+       AS b(id, features, examples, watermark, position)
+     ORDER BY position`,
+    [
+      batches.map((batch) => batch.batchId),
+      batches.map((batch) => batch.featureCount),
+      batches.map((batch) => batch.exampleCount),
+      batches.map((batch) => (batch.watermarkMs === null ? null : new Date(batch.watermarkMs))),
     ],
   );
 }
@@ -403,10 +421,11 @@ export async function readMaturityCandidates(
   db: Queryable,
   query: MaturityCandidateQuery,
 ): Promise<MaturityCandidateRecord[]> {
+  // Times as epoch milliseconds: a number parses far faster than a timestamp, 30,000 rows a pass.
   const { rows } = await db.query<{
     transaction_id: string;
-    event_time: Date;
-    fraud_reported_at: Date | null;
+    event_ms: number;
+    fraud_reported_ms: number | null;
     current_label: number | null;
   }>(
     `WITH candidates AS (
@@ -419,9 +438,9 @@ export async function readMaturityCandidates(
        SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
        WHERE l.batch_id = ANY($4::text[]) AND l.is_fraud AND l.reported_at <= $1
      )
-     SELECT c.transaction_id, c.event_time,
-            (SELECT min(l.reported_at) FROM labels l
-             WHERE l.transaction_id = c.transaction_id AND l.is_fraud) AS fraud_reported_at,
+     SELECT c.transaction_id, extract(epoch FROM c.event_time)::float8 * 1000 AS event_ms,
+            extract(epoch FROM (SELECT min(l.reported_at) FROM labels l
+             WHERE l.transaction_id = c.transaction_id AND l.is_fraud))::float8 * 1000 AS fraud_reported_ms,
             e.label AS current_label
      FROM candidates c JOIN features f USING (transaction_id)
      LEFT JOIN training_examples e USING (transaction_id)`,
@@ -434,8 +453,8 @@ export async function readMaturityCandidates(
   );
   return rows.map((row) => ({
     transactionId: row.transaction_id,
-    eventTimeMs: row.event_time.getTime(),
-    fraudReportedAtMs: row.fraud_reported_at?.getTime() ?? null,
+    eventTimeMs: Math.round(row.event_ms),
+    fraudReportedAtMs: row.fraud_reported_ms === null ? null : Math.round(row.fraud_reported_ms),
     currentLabel: row.current_label === null ? null : row.current_label === 1 ? 1 : 0,
   }));
 }
@@ -451,21 +470,36 @@ export async function saveTrainingExamples(
   examples: readonly ExampleRecord[],
 ): Promise<number> {
   if (examples.length === 0) return 0;
+  // Binary COPY into a per-connection staging table, then one INSERT … ON CONFLICT: tens of
+  // thousands of examples a pass, far cheaper than as text.
+  const rows = new BinaryCopyRows();
+  for (const example of examples) {
+    rows
+      .row(4)
+      .text(example.transactionId)
+      .int2(example.label)
+      .timestamp(example.eventTimeMs)
+      .bool(example.corrected);
+  }
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS examples_stage
+       (transaction_id text, label smallint, event_time timestamptz, corrected boolean)
+       ON COMMIT DELETE ROWS`,
+  );
+  await copyInto(
+    client,
+    'examples_stage',
+    ['transaction_id', 'label', 'event_time', 'corrected'],
+    rows,
+  );
   const result = await client.query(
-    `INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at, corrected)
-     SELECT id, $5, label, t, $6, corrected
-     FROM unnest($1::text[], $2::smallint[], $3::timestamptz[], $4::boolean[]) AS x(id, label, t, corrected)
+    `WITH staged AS (DELETE FROM examples_stage RETURNING *)
+     INSERT INTO training_examples (transaction_id, example_set_id, label, event_time, matured_at, corrected)
+     SELECT transaction_id, $1, label, event_time, $2, corrected FROM staged
      ON CONFLICT (transaction_id) DO UPDATE
        SET label = 1, corrected = true, example_set_id = EXCLUDED.example_set_id, matured_at = EXCLUDED.matured_at
        WHERE training_examples.label = 0 AND EXCLUDED.label = 1`,
-    [
-      examples.map((example) => example.transactionId),
-      examples.map((example) => example.label),
-      examples.map((example) => new Date(example.eventTimeMs)),
-      examples.map((example) => example.corrected),
-      exampleSetId,
-      new Date(maturedAtMs),
-    ],
+    [exampleSetId, new Date(maturedAtMs)],
   );
   return result.rowCount ?? 0;
 }
@@ -482,12 +516,8 @@ export class PostgresPipelineTransaction {
     return donePipelineBatches(this.client, batchIds);
   }
 
-  saveFeatures(
-    batchId: string,
-    featureSetVersion: number,
-    rows: readonly FeatureRecord[],
-  ): Promise<number> {
-    return upsertFeatures(this.client, batchId, featureSetVersion, rows);
+  saveFeatures(featureSetVersion: number, batches: readonly FeatureCopyBatch[]): Promise<number> {
+    return copyFeatures(this.client, featureSetVersion, batches);
   }
 
   maturityCandidates(query: MaturityCandidateQuery): Promise<MaturityCandidateRecord[]> {
@@ -506,21 +536,27 @@ export class PostgresPipelineTransaction {
     return savePipelineState(this.client, state);
   }
 
-  recordBatch(batch: {
-    batchId: string;
-    featureCount: number;
-    exampleCount: number;
-    watermarkMs: number | null;
-  }): Promise<void> {
-    return recordPipelineBatch(this.client, batch);
+  recordBatches(
+    batches: readonly {
+      batchId: string;
+      featureCount: number;
+      exampleCount: number;
+      watermarkMs: number | null;
+    }[],
+  ): Promise<void> {
+    return recordPipelineBatches(this.client, batches);
   }
 
-  announce(ready: FeaturesReady): Promise<void> {
-    return enqueueOutbox(this.client, 'pipeline_outbox', {
-      eventId: `features:${ready.batchId}`,
-      routingKey: ready.type,
-      payload: ready,
-    });
+  announce(events: readonly FeaturesReady[]): Promise<void> {
+    return enqueueOutboxEvents(
+      this.client,
+      'pipeline_outbox',
+      events.map((ready) => ({
+        eventId: `features:${ready.batchId}`,
+        routingKey: ready.type,
+        payload: ready,
+      })),
+    );
   }
 }
 
@@ -571,14 +607,11 @@ export class PostgresPipelineStore {
     return readPipelineState(this.pool);
   }
 
-  newestEventTime(): Promise<number | null> {
-    return readNewestEventTime(this.pool);
-  }
-
   readRetained(
     afterMs: number,
+    untilMs: number,
   ): Promise<{ transactions: StoredTransaction[]; labels: StoredLabel[] }> {
-    return readRetainedRows(this.pool, afterMs);
+    return readRetainedRows(this.pool, afterMs, untilMs);
   }
 
   readFeatureCheckpoint(): Promise<FeatureCheckpointRecord | null> {

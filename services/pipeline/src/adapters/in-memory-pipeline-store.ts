@@ -217,14 +217,14 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     return Promise.resolve(this.state);
   }
 
-  newestEventTime(): Promise<number | null> {
-    return Promise.resolve(this.byTime[this.byTime.length - 1]?.eventTimeMs ?? null);
-  }
-
-  readRetained(afterMs: number): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }> {
+  readRetained(
+    afterMs: number,
+    untilMs: number,
+  ): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }> {
     const from = bound(this.byTime, afterMs, byEventTime, false);
+    const to = bound(this.byTime, untilMs, byEventTime, false);
     return Promise.resolve({
-      transactions: this.byTime.slice(from),
+      transactions: this.byTime.slice(from, Math.max(from, to)),
       labels: [...this.labels.values()].filter(
         (label) => label.isFraud && label.reportedAtMs > afterMs,
       ),
@@ -282,7 +282,10 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   private readonly transaction: PipelineTransaction = {
     lockState: () => Promise.resolve(this.state),
     doneBatches: (batchIds) => this.doneBatches(batchIds),
-    saveFeatures: (batchId, _version, rows) => Promise.resolve(this.saveFeatures(batchId, rows)),
+    saveFeatures: (_version, batches) =>
+      Promise.resolve(
+        batches.reduce((sum, { batchId, rows }) => sum + this.saveFeatures(batchId, rows), 0),
+      ),
     maturityCandidates: (query) => Promise.resolve(this.maturityCandidates(query)),
     saveExamples: (exampleSetId, _maturedAtMs, examples) =>
       Promise.resolve(this.saveExamples(exampleSetId, examples)),
@@ -290,14 +293,16 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       this.state = state;
       return Promise.resolve();
     },
-    recordBatch: (batch) => {
-      this.processed.set(batch.batchId, batch);
-      const last = this.processedOrder[this.processedOrder.length - 1]?.seq ?? 0;
-      this.processedOrder.push({ seq: last + 1, batchId: batch.batchId });
+    recordBatches: (batches) => {
+      for (const batch of batches) {
+        this.processed.set(batch.batchId, batch);
+        const last = this.processedOrder[this.processedOrder.length - 1]?.seq ?? 0;
+        this.processedOrder.push({ seq: last + 1, batchId: batch.batchId });
+      }
       return Promise.resolve();
     },
-    announce: (ready) => {
-      this.announced.push(ready);
+    announce: (events) => {
+      this.announced.push(...events);
       return Promise.resolve();
     },
   };

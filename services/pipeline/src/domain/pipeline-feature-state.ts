@@ -97,11 +97,14 @@ export class PipelineFeatureState {
    *
    * @returns how it was loaded, on the call that loaded it; null otherwise.
    */
-  async prepare(store: FeatureStateStore): Promise<StateLoad | null> {
+  async prepare(
+    store: FeatureStateStore,
+    targets: readonly FeatureInput[],
+  ): Promise<StateLoad | null> {
     let load: StateLoad | null = null;
     if (this.current === undefined) {
       const started = performance.now();
-      const source = await this.load(store);
+      const source = await this.load(store, targets);
       const caughtUpBatches = await this.catchUp(store);
       load = {
         source,
@@ -116,7 +119,10 @@ export class PipelineFeatureState {
     return load;
   }
 
-  private async load(store: FeatureStateStore): Promise<StateLoad['source']> {
+  private async load(
+    store: FeatureStateStore,
+    targets: readonly FeatureInput[],
+  ): Promise<StateLoad['source']> {
     const checkpoint = await store.readFeatureCheckpoint();
     if (checkpoint !== null && checkpoint.format === FEATURE_CHECKPOINT_FORMAT) {
       const state = new FeatureState({ floorMs: checkpoint.floorMs });
@@ -128,23 +134,38 @@ export class PipelineFeatureState {
       this.cursor = checkpoint.cursorSeq;
       return 'checkpoint';
     }
-    await this.rebuild(store);
+    await this.rebuild(store, targets);
     return 'rebuild';
   }
 
   /**
-   * Rebuilds the state from the raw warehouse rows of the look-back before the watermark (or the
-   * newest transaction when nothing was processed yet), replacing whatever it held.
+   * Rebuilds the state from the raw warehouse rows, replacing whatever it held: the look-back and
+   * the slack before the watermark, and everything after it. Before anything was processed (no
+   * watermark) it reaches back from the earliest of `targets` (the first pass's) and up to the
+   * latest of them: what lands later comes with its own batches.
    */
-  async rebuild(store: FeatureStateStore): Promise<void> {
+  async rebuild(store: FeatureStateStore, targets: readonly FeatureInput[]): Promise<void> {
     // The cursor first: a batch processed while the rows are read is applied again, harmlessly.
     const cursor = await store.latestProcessedSeq();
-    const progress = await store.readProgress();
-    const probe = new FeatureState();
-    const newestMs = progress.watermarkMs ?? (await store.newestEventTime());
-    const floorMs =
-      newestMs === null ? Number.NEGATIVE_INFINITY : newestMs - probe.lookBackMs - this.slackMs;
-    const retained = await store.readRetained(floorMs);
+    const { watermarkMs } = await store.readProgress();
+    const lookBack = new FeatureState().lookBackMs;
+    let fromMs = Number.POSITIVE_INFINITY;
+    let untilMs = Number.NEGATIVE_INFINITY;
+    for (const tx of targets) {
+      fromMs = Math.min(fromMs, tx.eventTimeMs);
+      untilMs = Math.max(untilMs, tx.eventTimeMs);
+    }
+    let floorMs = Number.NEGATIVE_INFINITY;
+    if (watermarkMs !== null) {
+      floorMs = watermarkMs - lookBack - this.slackMs;
+      untilMs = Number.POSITIVE_INFINITY;
+    } else if (targets.length > 0) {
+      floorMs = fromMs - lookBack - this.slackMs;
+    }
+    const retained =
+      untilMs > floorMs
+        ? await store.readRetained(floorMs, untilMs)
+        : { transactions: [], labels: [] };
     const state = new FeatureState({ floorMs });
     await this.applyTo(state, retained.transactions, retained.labels);
     this.current = state;

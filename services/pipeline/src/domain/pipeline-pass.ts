@@ -49,6 +49,8 @@ export interface PassOutcome {
   readonly readMs: number;
   readonly computeMs: number;
   readonly writeMs: number;
+  /** Of `writeMs`, finding and writing the matured examples. */
+  readonly examplesMs: number;
 }
 
 /**
@@ -121,15 +123,13 @@ export async function runPipelinePass(
     readMs: 0,
     computeMs: 0,
     writeMs: 0,
+    examplesMs: 0,
   };
   if (fresh.length === 0) return nothing;
   const started = performance.now();
   const featureState = options.featureState ?? new PipelineFeatureState();
-  const [stateLoad, batches] = await Promise.all([
-    featureState.prepare(store),
-    store.readBatches(fresh),
-  ]);
-  const { transactions: targets, labels: batchLabels } = batches;
+  const { transactions: targets, labels: batchLabels } = await store.readBatches(fresh);
+  const stateLoad = await featureState.prepare(store, targets);
   let readMs = performance.now() - started;
   await featureState.apply(targets, batchLabels);
   const covered = targets.filter((tx) => featureState.state.covers(tx.eventTimeMs));
@@ -160,6 +160,7 @@ export async function runPipelinePass(
   const computeMs = performance.now() - started - readMs;
   const writeStarted = performance.now();
   const vectorsByBatch = groupByBatch(targets, vectors);
+  let examplesMs = 0;
   const outcome = await store.transact(async (tx) => {
     const state = await tx.lockState();
     // Checked again under the state lock: another instance may have finished some meanwhile.
@@ -167,13 +168,8 @@ export async function runPipelinePass(
     const todo = fresh.filter((id) => !doneNow.has(id));
     if (todo.length === 0) return null;
     const todoSet = new Set(todo);
-    const featureCounts = new Map<string, number>();
-    for (const id of todo) {
-      featureCounts.set(
-        id,
-        await tx.saveFeatures(id, FEATURE_SET_VERSION, vectorsByBatch.get(id) ?? []),
-      );
-    }
+    const featureBatches = todo.map((id) => ({ batchId: id, rows: vectorsByBatch.get(id) ?? [] }));
+    const features = await tx.saveFeatures(FEATURE_SET_VERSION, featureBatches);
     const advance = advanceWatermark(
       state.watermarkMs,
       [
@@ -184,6 +180,7 @@ export async function runPipelinePass(
     );
     const exampleSetId = todo[todo.length - 1] as string;
     let exampleCount = 0;
+    const examplesStarted = performance.now();
     if (advance.watermarkMs !== null && advance.matureBeforeMs !== null) {
       const candidates = await tx.maturityCandidates({
         watermarkMs: advance.watermarkMs,
@@ -197,34 +194,35 @@ export async function runPipelinePass(
         matureCandidates(candidates, advance.watermarkMs),
       );
     }
+    examplesMs = performance.now() - examplesStarted;
     await tx.saveState({
       watermarkMs: advance.watermarkMs,
       maturedUntilMs: nextMaturedUntil(state.maturedUntilMs, advance.matureBeforeMs),
     });
     const watermark =
       advance.watermarkMs === null ? null : new Date(advance.watermarkMs).toISOString();
-    for (const id of todo) {
-      const examples = id === exampleSetId ? exampleCount : 0;
-      const featureCount = featureCounts.get(id) ?? 0;
-      await tx.recordBatch({
-        batchId: id,
-        featureCount,
-        exampleCount: examples,
+    const examplesOf = (id: string): number => (id === exampleSetId ? exampleCount : 0);
+    await tx.recordBatches(
+      featureBatches.map(({ batchId, rows }) => ({
+        batchId,
+        featureCount: rows.length,
+        exampleCount: examplesOf(batchId),
         watermarkMs: advance.watermarkMs,
-      });
-      const ready: FeaturesReady = {
+      })),
+    );
+    const occurredAt = new Date(now()).toISOString();
+    await tx.announce(
+      featureBatches.map(({ batchId, rows }): FeaturesReady => ({
         schemaVersion: 1,
         type: 'features.ready',
-        batchId: id,
+        batchId,
         featureSetVersion: FEATURE_SET_VERSION,
-        featureCount,
-        exampleCount: examples,
+        featureCount: rows.length,
+        exampleCount: examplesOf(batchId),
         watermark,
-        occurredAt: new Date(now()).toISOString(),
-      };
-      await tx.announce(ready);
-    }
-    const features = [...featureCounts.values()].reduce((sum, n) => sum + n, 0);
+        occurredAt,
+      })),
+    );
     return {
       batches: todo.length,
       batchIds: todo,
@@ -247,5 +245,6 @@ export async function runPipelinePass(
     readMs,
     computeMs,
     writeMs: performance.now() - writeStarted,
+    examplesMs,
   };
 }

@@ -20,6 +20,12 @@ export interface FeatureRow {
   readonly values: readonly number[];
 }
 
+/** The feature vectors of one batch. */
+export interface FeatureBatch {
+  readonly batchId: string;
+  readonly rows: readonly FeatureRow[];
+}
+
 /** What a pass records for each batch it processed. */
 export interface ProcessedBatch {
   readonly batchId: string;
@@ -34,12 +40,8 @@ export interface PipelineTransaction {
   lockState(): Promise<PipelineState>;
   /** Which of `batchIds` were processed already. */
   doneBatches(batchIds: readonly string[]): Promise<Set<string>>;
-  /** Stores feature vectors idempotently; returns how many were written. */
-  saveFeatures(
-    batchId: string,
-    featureSetVersion: number,
-    rows: readonly FeatureRow[],
-  ): Promise<number>;
+  /** Stores the feature vectors of several batches idempotently; returns how many were written. */
+  saveFeatures(featureSetVersion: number, batches: readonly FeatureBatch[]): Promise<number>;
   /** The transactions the maturity rule looks at (see `MaturityCandidates`). */
   maturityCandidates(query: MaturityQuery): Promise<MaturityCandidate[]>;
   /** Writes examples (new or corrected) under `exampleSetId`; returns how many. */
@@ -49,9 +51,10 @@ export interface PipelineTransaction {
     examples: readonly MaturedExample[],
   ): Promise<number>;
   saveState(state: PipelineState): Promise<void>;
-  recordBatch(batch: ProcessedBatch): Promise<void>;
-  /** Enqueues a `features.ready` event (through the outbox). */
-  announce(ready: FeaturesReady): Promise<void>;
+  /** Records the batches processed, in order (their sequence numbers follow it). */
+  recordBatches(batches: readonly ProcessedBatch[]): Promise<void>;
+  /** Enqueues `features.ready` events (through the outbox). */
+  announce(events: readonly FeaturesReady[]): Promise<void>;
 }
 
 /** A batch the pipeline processed, with its place in commit order. */
@@ -99,13 +102,15 @@ export interface FeatureStateStore {
   latestProcessedSeq(): Promise<number>;
   /** The pipeline's progress, read without locking it. */
   readProgress(): Promise<PipelineState>;
-  /** The latest event time of a landed transaction, or null when none has landed. */
-  newestEventTime(): Promise<number | null>;
   /**
-   * The raw rows a state with floor `afterMs` holds: transactions with event time after it, and
-   * the fraud verdicts in force reported after it.
+   * The raw rows a state with floor `afterMs` holds, up to `untilMs` (Infinity: no limit; either
+   * may be infinite): transactions with event time in `(afterMs, untilMs]`, and the fraud verdicts
+   * in force reported after `afterMs`.
    */
-  readRetained(afterMs: number): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }>;
+  readRetained(
+    afterMs: number,
+    untilMs: number,
+  ): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }>;
   /** The stored checkpoint, or null when there is none. */
   readFeatureCheckpoint(): Promise<FeatureCheckpoint | null>;
   /**

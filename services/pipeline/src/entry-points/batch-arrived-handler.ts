@@ -79,6 +79,7 @@ export function createBatchArrivedHandler(
         readMs: Math.round(outcome.readMs),
         computeMs: Math.round(outcome.computeMs),
         writeMs: Math.round(outcome.writeMs),
+        examplesMs: Math.round(outcome.examplesMs),
       },
       'features ready',
     );

@@ -93,7 +93,7 @@ describe('the pipeline feature state', () => {
     }
     expectFeaturesOfRaw(store, all, labels);
     const [a, b] = instances as [PipelineFeatureState, PipelineFeatureState];
-    await a.prepare(store);
+    await a.prepare(store, []);
     expect(a.state.transactionCount).toBe(all.length);
     expect(b.state.transactionCount).toBe(all.length);
   });
