@@ -72,6 +72,7 @@ export class PipelineFeatureState {
   private lastCheckpointMs: number;
   /** Whether our last checkpoint is the one stored, so that only changes need writing. */
   private checkpointIsOurs = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(options: PipelineFeatureStateOptions = {}) {
     this.slackMs = options.slackMs ?? 2 * DAY_MS;
@@ -85,6 +86,11 @@ export class PipelineFeatureState {
   get state(): FeatureState {
     if (this.current === undefined) throw new Error('the feature state is not loaded yet');
     return this.current;
+  }
+
+  /** Transactions the state holds (0 before it is loaded). */
+  get heldTransactions(): number {
+    return this.current?.transactionCount ?? 0;
   }
 
   /** The last processed-batch sequence number the state includes. */
@@ -190,6 +196,37 @@ export class PipelineFeatureState {
     return toRead.length;
   }
 
+  /** Runs `work` after every step queued before it: the state's steps never interleave. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /**
+   * A pass's first step, as one step of the state: loads it if need be, catches up, applies the
+   * batches' rows, and computes the features of the targets it covers.
+   *
+   * @returns the vectors, and the targets it does not cover (older than its floor allows).
+   */
+  featuresFor(
+    store: FeatureStateStore,
+    targets: readonly FeatureInput[],
+    labels: readonly KnownLabel[],
+  ): Promise<{ vectors: FeatureVector[]; uncovered: FeatureInput[]; stateLoad: StateLoad | null }> {
+    return this.exclusive(async () => {
+      const stateLoad = await this.prepare(store, targets);
+      await this.apply(targets, labels);
+      const covered: FeatureInput[] = [];
+      const uncovered: FeatureInput[] = [];
+      for (const tx of targets) (this.state.covers(tx.eventTimeMs) ? covered : uncovered).push(tx);
+      return { vectors: await this.featuresOf(covered), uncovered, stateLoad };
+    });
+  }
+
   /** Applies landed rows: transactions, and label verdicts as the warehouse holds them. */
   apply(transactions: readonly FeatureInput[], labels: readonly KnownLabel[]): Promise<void> {
     return this.applyTo(this.state, transactions, labels);
@@ -228,7 +265,15 @@ export class PipelineFeatureState {
    *
    * @returns what the checkpoint wrote, when one was written.
    */
-  async committed(
+  committed(
+    store: FeatureStateStore,
+    recordedBatchIds: readonly string[],
+    watermarkMs: number | null,
+  ): Promise<CheckpointOutcome | null> {
+    return this.exclusive(() => this.moveOn(store, recordedBatchIds, watermarkMs));
+  }
+
+  private async moveOn(
     store: FeatureStateStore,
     recordedBatchIds: readonly string[],
     watermarkMs: number | null,

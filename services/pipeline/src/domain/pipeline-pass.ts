@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FeaturesReady } from '@streamtrain/contracts';
 import { FEATURE_SET_VERSION, computeFeatures, historyRange } from '@streamtrain/features';
-import type { FeatureInput, FeatureVector } from '@streamtrain/features';
+import type { FeatureInput, FeatureVector, KnownLabel } from '@streamtrain/features';
 import { matureCandidates, nextMaturedUntil } from './maturity';
 import type { LandedTransaction, PipelineStore } from './pipeline-store';
 import { advanceWatermark } from './watermark';
@@ -91,26 +91,25 @@ function groupByBatch(
   return byBatch;
 }
 
-/**
- * One pass of the pipeline over the ingest batches of `batch.arrived` events: reads the batches,
- * applies them to the incremental feature state and computes their point-in-time features from it
- * (targets older than the state covers from raw history rows), advances the watermark, matures the
- * examples whose label is now known (one example set per pass, named after its last batch) and
- * announces one `features.ready` per batch, all in one transaction; then moves the state on
- * (see `PipelineFeatureState.committed`). Batches already processed are skipped.
- */
-export async function runPipelinePass(
-  store: PipelineStore,
-  batchIds: readonly string[],
-  options: PipelinePassOptions,
-): Promise<PassOutcome> {
-  const now = options.now ?? Date.now;
-  const unique = [...new Set(batchIds)];
-  const done = await store.doneBatches(unique);
-  const repeated = batchIds.length - unique.length + done.size;
-  const fresh = unique.filter((id) => !done.has(id));
-  const nothing = {
-    duplicates: repeated,
+/** A pass with its features computed, ready to commit (see {@link preparePass}). */
+export interface PreparedPass {
+  readonly batchIds: readonly string[];
+  readonly repeated: number;
+  /** Batches not processed yet when the pass was prepared. */
+  readonly fresh: readonly string[];
+  readonly targets: readonly LandedTransaction[];
+  readonly batchLabels: readonly KnownLabel[];
+  readonly vectors: readonly FeatureVector[];
+  readonly fromHistory: number;
+  readonly stateLoad: StateLoad | null;
+  readonly featureState: PipelineFeatureState;
+  readonly readMs: number;
+  readonly computeMs: number;
+}
+
+function nothingDone(duplicates: number, stateLoad: StateLoad | null): PassOutcome {
+  return {
+    duplicates,
     batches: 0,
     batchIds: [],
     watermarkOutliers: 0,
@@ -119,22 +118,66 @@ export async function runPipelinePass(
     watermarkMs: null,
     fromHistory: 0,
     checkpoint: null,
-    stateLoad: null,
+    stateLoad,
     readMs: 0,
     computeMs: 0,
     writeMs: 0,
     examplesMs: 0,
   };
-  if (fresh.length === 0) return nothing;
-  const started = performance.now();
+}
+
+/**
+ * One pass of the pipeline over the ingest batches of `batch.arrived` events: reads the batches,
+ * applies them to the incremental feature state and computes their point-in-time features from it
+ * (targets older than the state covers from raw history rows), advances the watermark, matures the
+ * examples whose label is now known (one example set per pass, named after its last batch) and
+ * announces one `features.ready` per batch, all in one transaction; then moves the state on
+ * (see `PipelineFeatureState.committed`). Batches already processed are skipped.
+ *
+ * It is {@link preparePass} then {@link commitPass}; a driver may prepare the next pass while one
+ * commits (the feature state serialises its own steps), as long as the commits run in order.
+ */
+export async function runPipelinePass(
+  store: PipelineStore,
+  batchIds: readonly string[],
+  options: PipelinePassOptions,
+): Promise<PassOutcome> {
+  return commitPass(store, await preparePass(store, batchIds, options), options);
+}
+
+/** The first half of a pass: reads the batches and computes their features (no writes). */
+export async function preparePass(
+  store: PipelineStore,
+  batchIds: readonly string[],
+  options: PipelinePassOptions,
+): Promise<PreparedPass> {
+  const unique = [...new Set(batchIds)];
+  const done = await store.doneBatches(unique);
+  const repeated = batchIds.length - unique.length + done.size;
+  const fresh = unique.filter((id) => !done.has(id));
   const featureState = options.featureState ?? new PipelineFeatureState();
+  const started = performance.now();
+  const empty = {
+    batchIds,
+    repeated,
+    fresh,
+    targets: [],
+    batchLabels: [],
+    vectors: [],
+    fromHistory: 0,
+    stateLoad: null,
+    featureState,
+    readMs: 0,
+    computeMs: 0,
+  };
+  if (fresh.length === 0) return empty;
   const { transactions: targets, labels: batchLabels } = await store.readBatches(fresh);
-  const stateLoad = await featureState.prepare(store, targets);
   let readMs = performance.now() - started;
-  await featureState.apply(targets, batchLabels);
-  const covered = targets.filter((tx) => featureState.state.covers(tx.eventTimeMs));
-  const uncovered = targets.filter((tx) => !featureState.state.covers(tx.eventTimeMs));
-  const vectors = await featureState.featuresOf(covered);
+  const { vectors, uncovered, stateLoad } = await featureState.featuresFor(
+    store,
+    targets,
+    batchLabels,
+  );
   if (uncovered.length > 0) {
     // Late arrivals older than the state reaches back: from raw history, exact all the same.
     const readStarted = performance.now();
@@ -157,7 +200,31 @@ export async function runPipelinePass(
     );
     for (const vector of late) vectors.push(vector);
   }
-  const computeMs = performance.now() - started - readMs;
+  return {
+    ...empty,
+    targets,
+    batchLabels,
+    vectors,
+    fromHistory: uncovered.length,
+    stateLoad,
+    readMs,
+    computeMs: performance.now() - started - readMs,
+  };
+}
+
+/**
+ * The second half of a pass: in one transaction under the pipeline's state lock, stores the
+ * prepared features, advances the watermark, matures examples, records and announces the
+ * batches; then moves the feature state on.
+ */
+export async function commitPass(
+  store: PipelineStore,
+  prepared: PreparedPass,
+  options: PipelinePassOptions,
+): Promise<PassOutcome> {
+  const now = options.now ?? Date.now;
+  const { fresh, targets, batchLabels, vectors, featureState, stateLoad, repeated } = prepared;
+  if (fresh.length === 0) return nothingDone(repeated, stateLoad);
   const writeStarted = performance.now();
   const vectorsByBatch = groupByBatch(targets, vectors);
   let examplesMs = 0;
@@ -232,18 +299,16 @@ export async function runPipelinePass(
       watermarkMs: advance.watermarkMs,
     };
   });
-  if (outcome === null) {
-    return { ...nothing, duplicates: repeated + fresh.length, stateLoad };
-  }
+  if (outcome === null) return nothingDone(repeated + fresh.length, stateLoad);
   const checkpoint = await featureState.committed(store, outcome.batchIds, outcome.watermarkMs);
   return {
     duplicates: repeated,
     ...outcome,
-    fromHistory: uncovered.length,
+    fromHistory: prepared.fromHistory,
     checkpoint,
     stateLoad,
-    readMs,
-    computeMs,
+    readMs: prepared.readMs,
+    computeMs: prepared.computeMs,
     writeMs: performance.now() - writeStarted,
     examplesMs,
   };

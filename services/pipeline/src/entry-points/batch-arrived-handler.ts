@@ -2,7 +2,8 @@ import type { IncomingEvent, Verdict } from '@streamtrain/amqp';
 import { BatchArrivedV1, decodeEvent } from '@streamtrain/contracts';
 import type { BatchArrived } from '@streamtrain/contracts';
 import type { Logger } from '@streamtrain/observability';
-import { runPipelinePass } from '../domain/pipeline-pass';
+import { commitPass, preparePass } from '../domain/pipeline-pass';
+import type { PassOutcome } from '../domain/pipeline-pass';
 import type { PipelineStore } from '../domain/pipeline-store';
 import type { PipelineFeatureState } from '../domain/pipeline-feature-state';
 import type { PipelineMetrics } from '../adapters/pipeline-metrics';
@@ -33,24 +34,33 @@ export interface BatchArrivedDeps {
 export function createBatchArrivedHandler(
   deps: BatchArrivedDeps,
 ): (event: IncomingEvent) => Promise<Verdict> {
-  const pass = async (batches: readonly BatchArrived[]): Promise<void> => {
+  const passOptions = {
+    maturityMs: deps.maturityMs,
+    featureChunk: deps.featureChunk,
+    featureState: deps.featureState,
+  };
+  // Two stages: the next pass reads and computes while this one writes.
+  const pass = async (batches: readonly BatchArrived[]): Promise<() => Promise<void>> => {
     const endTimer = deps.metrics.batchSeconds.startTimer();
-    const outcome = await runPipelinePass(
+    const prepared = await preparePass(
       deps.store,
       batches.map((batch) => batch.batchId),
-      {
-        maturityMs: deps.maturityMs,
-        featureChunk: deps.featureChunk,
-        featureState: deps.featureState,
-      },
+      passOptions,
     );
+    return async () => {
+      const outcome = await commitPass(deps.store, prepared, passOptions);
+      report(outcome, endTimer);
+    };
+  };
+
+  const report = (outcome: PassOutcome, endTimer: () => void): void => {
     if (outcome.stateLoad !== null) {
       deps.logger.info(
         { ...outcome.stateLoad, ms: Math.round(outcome.stateLoad.ms) },
         'feature state loaded',
       );
     }
-    deps.metrics.stateTransactions.set(deps.featureState.state.transactionCount);
+    deps.metrics.stateTransactions.set(deps.featureState.heldTransactions);
     if (outcome.checkpoint !== null) {
       deps.metrics.checkpointSeconds.observe(outcome.checkpoint.ms / 1000);
       deps.logger.info(
