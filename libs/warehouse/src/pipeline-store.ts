@@ -428,22 +428,25 @@ export async function readMaturityCandidates(
     fraud_reported_ms: number | null;
     current_label: number | null;
   }>(
+    // From the pipeline's own features (a transaction is a candidate only once featured), by its
+    // event-time B-tree; per-candidate lookups as scalar subqueries, so the cost follows the
+    // candidates, never the size of the tables (a join let the planner hash them whole).
     `WITH candidates AS (
-       SELECT t.transaction_id, t.event_time FROM transactions t
-       WHERE t.event_time <= $2 AND ($3::timestamptz IS NULL OR t.event_time > $3)
+       SELECT f.transaction_id, f.event_time FROM features f
+       WHERE f.event_time <= $2 AND ($3::timestamptz IS NULL OR f.event_time > $3)
        UNION
-       SELECT t.transaction_id, t.event_time FROM transactions t
-       WHERE t.batch_id = ANY($4::text[]) AND t.event_time <= $2
+       SELECT f.transaction_id, f.event_time FROM features f
+       WHERE f.batch_id = ANY($4::text[]) AND f.event_time <= $2
        UNION
-       SELECT t.transaction_id, t.event_time FROM labels l JOIN transactions t USING (transaction_id)
+       SELECT f.transaction_id, f.event_time FROM labels l JOIN features f USING (transaction_id)
        WHERE l.batch_id = ANY($4::text[]) AND l.is_fraud AND l.reported_at <= $1
      )
      SELECT c.transaction_id, extract(epoch FROM c.event_time)::float8 * 1000 AS event_ms,
             extract(epoch FROM (SELECT min(l.reported_at) FROM labels l
              WHERE l.transaction_id = c.transaction_id AND l.is_fraud))::float8 * 1000 AS fraud_reported_ms,
-            e.label AS current_label
-     FROM candidates c JOIN features f USING (transaction_id)
-     LEFT JOIN training_examples e USING (transaction_id)`,
+            (SELECT e.label FROM training_examples e WHERE e.transaction_id = c.transaction_id)
+              AS current_label
+     FROM candidates c`,
     [
       new Date(query.watermarkMs),
       new Date(query.matureBeforeMs),
@@ -623,6 +626,11 @@ export class PostgresPipelineStore {
   }
 
   transact<T>(work: (tx: PostgresPipelineTransaction) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (client) => work(new PostgresPipelineTransaction(client)));
+    return inTransaction(this.pool, async (client) => {
+      // A pass's statements are index probes over tens of thousands of rows: JIT compilation
+      // (about 200 ms a statement here) costs more than it could save (issue 14).
+      await client.query('SET LOCAL jit = off');
+      return work(new PostgresPipelineTransaction(client));
+    });
   }
 }
