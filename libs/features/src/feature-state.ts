@@ -5,8 +5,9 @@ import { DAY_MS, resolveFeatureOptions } from './feature-options';
 import type { FeatureOptions } from './feature-options';
 import { lookBackMs } from './history-range';
 import { KeyTimeline } from './key-timeline';
-import { featureLayout, featuresAt } from './point-features';
+import { featureLayout, featureParts, featuresAt } from './point-features';
 import type { FeatureLayout } from './point-features';
+import type { KeyShare, TransactionParts } from './key-share';
 
 /** Options of {@link FeatureState}. */
 export interface FeatureStateOptions {
@@ -18,6 +19,11 @@ export interface FeatureStateOptions {
    * @default -Infinity (everything is held)
    */
   readonly floorMs?: number;
+  /**
+   * The cards and terminals this state owns: it keeps only their timelines, and gives the parts
+   * of a vector they hold ({@link FeatureState.partsOf}). @default every key
+   */
+  readonly share?: KeyShare;
 }
 
 /** Key of the snapshot segment that holds the fraud labels. */
@@ -84,6 +90,7 @@ export class FeatureState {
   readonly lookBackMs: number;
   private readonly layout: FeatureLayout;
   private floor: number;
+  private readonly share: KeyShare | undefined;
   private readonly byId = new Map<string, FeatureInput>();
   private readonly days = new Map<number, FeatureInput[]>();
   private readonly cards = new Map<string, KeyTimeline>();
@@ -98,6 +105,15 @@ export class FeatureState {
     this.layout = featureLayout(resolved);
     this.lookBackMs = lookBackMs(resolved);
     this.floor = options.floorMs ?? Number.NEGATIVE_INFINITY;
+    this.share = options.share;
+  }
+
+  private ownsCard(customerId: string): boolean {
+    return this.share === undefined || this.share.ownsCard(customerId);
+  }
+
+  private ownsTerminal(terminalId: string): boolean {
+    return this.share === undefined || this.share.ownsTerminal(terminalId);
   }
 
   /** Transactions at or before this event time are not held; it only moves forward. */
@@ -144,6 +160,10 @@ export class FeatureState {
   addTransaction(tx: FeatureInput): boolean {
     checkInput(tx);
     if (tx.eventTimeMs <= this.floor || this.byId.has(tx.transactionId)) return false;
+    const card = this.ownsCard(tx.customerId);
+    const terminal = this.ownsTerminal(tx.terminalId);
+    // Another share's transaction: its owners keep it.
+    if (!card && !terminal) return false;
     const row: FeatureInput = {
       transactionId: tx.transactionId,
       customerId: tx.customerId,
@@ -158,8 +178,8 @@ export class FeatureState {
     else ofDay.push(row);
     this.dirtyDays.add(day);
     const knownAtMs = this.knownAt.get(row.transactionId);
-    timelineOf(this.cards, row.customerId).insert(row, knownAtMs);
-    timelineOf(this.terminals, row.terminalId).insert(row, knownAtMs);
+    if (card) timelineOf(this.cards, row.customerId).insert(row, knownAtMs);
+    if (terminal) timelineOf(this.terminals, row.terminalId).insert(row, knownAtMs);
     return true;
   }
 
@@ -195,8 +215,10 @@ export class FeatureState {
     const tx = this.byId.get(transactionId);
     if (tx === undefined) return;
     for (const timeline of [this.cards.get(tx.customerId), this.terminals.get(tx.terminalId)]) {
-      const at = (timeline as KeyTimeline).find(tx.eventTimeMs, tx.transactionId);
-      (timeline as KeyTimeline).setKnownAt(at, knownAtMs);
+      // A key of another share has no timeline here.
+      if (timeline === undefined) continue;
+      const at = timeline.find(tx.eventTimeMs, tx.transactionId);
+      if (at >= 0) timeline.setKnownAt(at, knownAtMs);
     }
   }
 
@@ -207,9 +229,48 @@ export class FeatureState {
    * state {@link covers}; for older ones it uses what is held, which misses what the floor dropped.
    *
    * @returns one vector per target, in order.
-   * @throws RangeError when a target's time or amount is not finite.
+   * @throws RangeError when a target's time or amount is not finite, or its card or terminal is
+   * another share's.
    */
   featuresOf(targets: readonly FeatureInput[]): FeatureVector[] {
+    for (const tx of targets) {
+      if (!this.ownsCard(tx.customerId) || !this.ownsTerminal(tx.terminalId)) {
+        throw new RangeError(
+          `transaction ${tx.transactionId}: its card or terminal is another share's (use partsOf)`,
+        );
+      }
+    }
+    return this.withTargets(targets, (tx) => ({
+      transactionId: tx.transactionId,
+      eventTimeMs: tx.eventTimeMs,
+      values: featuresAt(
+        tx,
+        this.cards.get(tx.customerId) as KeyTimeline,
+        this.terminals.get(tx.terminalId) as KeyTimeline,
+        this.layout,
+      ),
+    }));
+  }
+
+  /**
+   * The parts of each target's vector that this state's share owns: the card part when it owns
+   * the card, the terminal part when it owns the terminal (see `assembleVectors`), computed as
+   * {@link featuresOf} computes the whole vector.
+   */
+  partsOf(targets: readonly FeatureInput[]): TransactionParts[] {
+    return this.withTargets(targets, (tx) => ({
+      transactionId: tx.transactionId,
+      ...featureParts(
+        tx,
+        this.ownsCard(tx.customerId) ? this.cards.get(tx.customerId) : undefined,
+        this.ownsTerminal(tx.terminalId) ? this.terminals.get(tx.terminalId) : undefined,
+        this.layout,
+      ),
+    }));
+  }
+
+  /** Runs `compute` on each target with the targets' own copies in the timelines, then undoes that. */
+  private withTargets<R>(targets: readonly FeatureInput[], compute: (tx: FeatureInput) => R): R[] {
     const byId = targetsById(targets);
     const undo: (() => void)[] = [];
     for (const target of byId.values()) {
@@ -223,19 +284,7 @@ export class FeatureState {
       undo.push(() => this.detach(target));
     }
     try {
-      return targets.map((target) => {
-        const tx = byId.get(target.transactionId) as FeatureInput;
-        return {
-          transactionId: tx.transactionId,
-          eventTimeMs: tx.eventTimeMs,
-          values: featuresAt(
-            tx,
-            this.cards.get(tx.customerId) as KeyTimeline,
-            this.terminals.get(tx.terminalId) as KeyTimeline,
-            this.layout,
-          ),
-        };
-      });
+      return targets.map((target) => compute(byId.get(target.transactionId) as FeatureInput));
     } finally {
       for (let i = undo.length - 1; i >= 0; i -= 1) (undo[i] as () => void)();
     }
@@ -244,8 +293,10 @@ export class FeatureState {
   /** Puts a copy into its timelines only (a temporary target). */
   private attach(tx: FeatureInput): void {
     const knownAtMs = this.knownAt.get(tx.transactionId);
-    timelineOf(this.cards, tx.customerId).insert(tx, knownAtMs);
-    timelineOf(this.terminals, tx.terminalId).insert(tx, knownAtMs);
+    if (this.ownsCard(tx.customerId)) timelineOf(this.cards, tx.customerId).insert(tx, knownAtMs);
+    if (this.ownsTerminal(tx.terminalId)) {
+      timelineOf(this.terminals, tx.terminalId).insert(tx, knownAtMs);
+    }
   }
 
   /** Takes a copy out of its timelines only. */
@@ -254,8 +305,11 @@ export class FeatureState {
       [this.cards, tx.customerId],
       [this.terminals, tx.terminalId],
     ] as const) {
-      const timeline = map.get(key) as KeyTimeline;
-      timeline.removeAt(timeline.find(tx.eventTimeMs, tx.transactionId));
+      const timeline = map.get(key);
+      if (timeline === undefined) continue;
+      const at = timeline.find(tx.eventTimeMs, tx.transactionId);
+      if (at < 0) continue;
+      timeline.removeAt(at);
       if (timeline.size === 0) map.delete(key);
     }
   }
@@ -299,7 +353,8 @@ export class FeatureState {
       [this.terminals, terminals],
     ] as const) {
       for (const key of keys) {
-        const timeline = map.get(key) as KeyTimeline;
+        const timeline = map.get(key);
+        if (timeline === undefined) continue;
         timeline.dropThrough(floorMs);
         if (timeline.size === 0) map.delete(key);
       }

@@ -14,3 +14,5 @@ export { computeFeatures } from './compute-features';
 export type { FeatureVector } from './compute-features';
 export { FeatureState } from './feature-state';
 export type { FeatureStateOptions } from './feature-state';
+export { assembleVectors, hashShare } from './key-share';
+export type { KeyShare, TransactionParts } from './key-share';

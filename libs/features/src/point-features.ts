@@ -20,7 +20,7 @@ export interface FeatureTimeline extends EventTimeline {
 /** Label-profile values past this ratio say nothing more, and must stay finite in float32. */
 const MAX_AMOUNT_RATIO = 100;
 const HOUR_MS = 3_600_000;
-/** Number of label-profile features (see `FeatureOptions.labelProfileDays`). */
+/** Number of label-profile features (see `FeatureOptions.labelProfileDays`): 3 of the card, 4 of the terminal. */
 const PROFILE_WIDTH = 7;
 
 /** Where each feature goes in the vector, and the windows in the order the sums run. */
@@ -68,6 +68,11 @@ function knownFraudsBetween(
  * its customer's and its terminal's timelines, both of which hold `tx` itself. Sums run newest
  * first from the target back, so the values do not depend on where the timelines start, bit for
  * bit, as long as they reach back over the longest look-back.
+ *
+ * The vector is three parts that meet only here: the calendar (the transaction alone), the card
+ * part (the customer's timeline alone) and the terminal part (the terminal's alone), so instances
+ * that own disjoint shares of cards and terminals can each compute their part (see
+ * {@link featureParts} and {@link assembleFeatures}).
  */
 export function featuresAt(
   tx: FeatureInput,
@@ -75,15 +80,97 @@ export function featuresAt(
   terminal: FeatureTimeline,
   layout: FeatureLayout,
 ): number[] {
-  const { options, customerOrder, customerBase, terminalBase, profileBase, width } = layout;
-  const t = tx.eventTimeMs;
-  const values = new Array<number>(width);
-  const date = new Date(t);
+  const values = new Array<number>(layout.width);
+  writeCalendar(values, tx, layout);
+  writeCardPart(values, tx, customer, layout);
+  writeTerminalPart(values, tx, terminal, layout);
+  return values;
+}
+
+/** The card part and the terminal part of a vector, in their slots' order. */
+export interface FeatureParts {
+  /** From the customer's timeline (see {@link cardSlots}); absent when not computed. */
+  readonly card?: number[];
+  /** From the terminal's timeline (see {@link terminalSlots}); absent when not computed. */
+  readonly terminal?: number[];
+}
+
+/** The vector slots the card part fills: the customer windows and the card's label profile. */
+export function cardSlots(layout: FeatureLayout): number[] {
+  const slots: number[] = [];
+  for (let i = layout.customerBase; i < layout.terminalBase; i += 1) slots.push(i);
+  if (layout.options.labelProfileDays > 0)
+    slots.push(...[0, 1, 2].map((k) => layout.profileBase + k));
+  return slots;
+}
+
+/** The vector slots the terminal part fills: the terminal windows and its label profile. */
+export function terminalSlots(layout: FeatureLayout): number[] {
+  const slots: number[] = [];
+  for (let i = layout.terminalBase; i < layout.profileBase; i += 1) slots.push(i);
+  if (layout.options.labelProfileDays > 0) {
+    slots.push(...[3, 4, 5, 6].map((k) => layout.profileBase + k));
+  }
+  return slots;
+}
+
+/** The parts of `tx`'s vector from whichever of its timelines are given. */
+export function featureParts(
+  tx: FeatureInput,
+  customer: FeatureTimeline | undefined,
+  terminal: FeatureTimeline | undefined,
+  layout: FeatureLayout,
+): FeatureParts {
+  const values = new Array<number>(layout.width);
+  const parts: { card?: number[]; terminal?: number[] } = {};
+  if (customer !== undefined) {
+    writeCardPart(values, tx, customer, layout);
+    parts.card = cardSlots(layout).map((slot) => values[slot] as number);
+  }
+  if (terminal !== undefined) {
+    writeTerminalPart(values, tx, terminal, layout);
+    parts.terminal = terminalSlots(layout).map((slot) => values[slot] as number);
+  }
+  return parts;
+}
+
+/**
+ * The vector of `tx` from its calendar and its two parts, each computed wherever its key is
+ * owned: the same values, bit for bit, as {@link featuresAt}.
+ */
+export function assembleFeatures(
+  tx: FeatureInput,
+  card: readonly number[],
+  terminal: readonly number[],
+  layout: FeatureLayout,
+): number[] {
+  const values = new Array<number>(layout.width);
+  writeCalendar(values, tx, layout);
+  cardSlots(layout).forEach((slot, i) => {
+    values[slot] = card[i] as number;
+  });
+  terminalSlots(layout).forEach((slot, i) => {
+    values[slot] = terminal[i] as number;
+  });
+  return values;
+}
+
+function writeCalendar(values: number[], tx: FeatureInput, layout: FeatureLayout): void {
+  const date = new Date(tx.eventTimeMs);
   const weekday = date.getUTCDay();
   values[0] = tx.amount;
   values[1] = weekday === 0 || weekday === 6 ? 1 : 0;
-  values[2] = date.getUTCHours() < options.nightEndHour ? 1 : 0;
+  values[2] = date.getUTCHours() < layout.options.nightEndHour ? 1 : 0;
+}
 
+function writeCardPart(
+  values: number[],
+  tx: FeatureInput,
+  customer: FeatureTimeline,
+  layout: FeatureLayout,
+): void {
+  const { options, customerOrder, customerBase, profileBase } = layout;
+  const t = tx.eventTimeMs;
   const end = countAtOrBeforeEvent(customer, t, tx.transactionId);
   let start = end;
   let sum = 0;
@@ -95,7 +182,20 @@ export function featuresAt(
     // Never 0: the target is in its own customer's timeline.
     values[customerBase + 2 * window + 1] = sum / count;
   }
+  if (options.labelProfileDays > 0) {
+    const profile = cardProfile(tx, customer, end, options.labelProfileDays * DAY_MS);
+    for (let i = 0; i < 3; i += 1) values[profileBase + i] = profile[i] as number;
+  }
+}
 
+function writeTerminalPart(
+  values: number[],
+  tx: FeatureInput,
+  terminal: FeatureTimeline,
+  layout: FeatureLayout,
+): void {
+  const { options, terminalBase, profileBase } = layout;
+  const t = tx.eventTimeMs;
   const windowEndMs = t - options.terminalDelayDays * DAY_MS;
   // With no delay the window ends at the target itself, so same-millisecond ties apply.
   const windowEnd =
@@ -109,33 +209,29 @@ export function featuresAt(
     values[terminalBase + 2 * window + 1] =
       count === 0 ? 0 : knownFraudsBetween(terminal, windowStart, windowEnd, t) / count;
   });
-
   if (options.labelProfileDays > 0) {
-    const profile = labelProfile(tx, customer, end, terminal, options.labelProfileDays * DAY_MS);
-    for (let i = 0; i < PROFILE_WIDTH; i += 1) values[profileBase + i] = profile[i] as number;
+    const profile = terminalProfile(tx, terminal, options.labelProfileDays * DAY_MS);
+    for (let i = 0; i < 4; i += 1) values[profileBase + 3 + i] = profile[i] as number;
   }
-  return values;
 }
 
 /**
- * The label-profile features of `tx` at its time `t`, over `(t - windowMs, t]`, from the target's
- * earlier transactions only (the target itself never counts) and labels reported at or before `t`.
+ * The card's label-profile features of `tx` at its time `t`, over `(t - windowMs, t)`, from the
+ * target's earlier transactions only (the target itself never counts) and labels reported at or
+ * before `t`: the amount ratio, the log hours since the previous transaction, the known frauds.
  * `customerEnd` is the number of customer-timeline entries at or before the target, the target
  * included. Sums run newest first, so the values do not depend on where the history starts.
  */
-function labelProfile(
+function cardProfile(
   tx: FeatureInput,
   customer: FeatureTimeline,
   customerEnd: number,
-  terminal: FeatureTimeline,
   windowMs: number,
 ): number[] {
   const t = tx.eventTimeMs;
-  const fromMs = t - windowMs;
   const noneHours = Math.log1p(windowMs / HOUR_MS);
-
-  // The card: entries before the target (at customerEnd - 1) back to the window start.
-  const customerStart = countAtOrBeforeTime(customer, fromMs);
+  // Entries before the target (at customerEnd - 1) back to the window start.
+  const customerStart = countAtOrBeforeTime(customer, t - windowMs);
   let earlierSum = 0;
   let earlierCount = 0;
   for (let i = customerEnd - 2; i >= customerStart; i -= 1) {
@@ -152,10 +248,19 @@ function labelProfile(
     earlierCount === 0
       ? noneHours
       : Math.log1p((t - (customer.times[customerEnd - 2] as number)) / HOUR_MS);
+  return [amountRatio, hoursSincePrevious, cardFrauds];
+}
 
-  // The terminal: its labelled frauds before the target, known by t, newest first.
+/**
+ * The terminal's label-profile features of `tx` at its time `t`: over its labelled frauds before
+ * the target in `(t - windowMs, t)` known by `t`, newest first: how many, on how many cards, their
+ * mean amount and the log hours since the latest.
+ */
+function terminalProfile(tx: FeatureInput, terminal: FeatureTimeline, windowMs: number): number[] {
+  const t = tx.eventTimeMs;
+  const noneHours = Math.log1p(windowMs / HOUR_MS);
   const targetIndex = countAtOrBeforeEvent(terminal, t, tx.transactionId) - 1;
-  const terminalStart = countAtOrBeforeTime(terminal, fromMs);
+  const terminalStart = countAtOrBeforeTime(terminal, t - windowMs);
   const cards = new Set<string>();
   let terminalFrauds = 0;
   let fraudAmountSum = 0;
@@ -171,9 +276,6 @@ function labelProfile(
     latestFraudMs = Math.max(latestFraudMs, terminal.times[index] as number);
   }
   return [
-    amountRatio,
-    hoursSincePrevious,
-    cardFrauds,
     terminalFrauds,
     cards.size,
     terminalFrauds === 0 ? 0 : fraudAmountSum / terminalFrauds,

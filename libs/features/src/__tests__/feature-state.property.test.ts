@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { createSimulation } from '@streamtrain/simulator';
-import { FeatureState, computeFeatures, featureNames, toFeatureInput } from '../index';
-import type { FeatureInput, FeatureOptions, KnownLabel } from '../index';
+import {
+  FeatureState,
+  assembleVectors,
+  computeFeatures,
+  featureNames,
+  hashShare,
+  toFeatureInput,
+} from '../index';
+import type { FeatureInput, FeatureOptions, KeyShare, KnownLabel } from '../index';
 import { DAY_MS, HOUR_MS, scenarioArb, tx } from './feature-fixtures';
 
 type Arrival =
@@ -23,8 +30,12 @@ function inForce(labels: readonly KnownLabel[]): KnownLabel[] {
 }
 
 /** A copy of `state` through its snapshot segments, as a service persists and restores it. */
-function roundTrip(state: FeatureState, options: Partial<FeatureOptions>): FeatureState {
-  const copy = new FeatureState({ features: options, floorMs: state.floorMs });
+function roundTrip(
+  state: FeatureState,
+  options: Partial<FeatureOptions>,
+  share?: KeyShare,
+): FeatureState {
+  const copy = new FeatureState({ features: options, floorMs: state.floorMs, share });
   for (const key of state.allSegments()) {
     const body = state.encodeSegment(key);
     if (body !== null) copy.loadSegment(key, body);
@@ -155,6 +166,46 @@ describe('FeatureState properties', () => {
   });
 });
 
+describe('FeatureState on key shares', () => {
+  it('when N instances each own a share of the cards and terminals and see every arrival, then their parts assemble into the vectors of one instance owning every key', () => {
+    fc.assert(
+      fc.property(arrivalsArb, fc.integer({ min: 2, max: 3 }), ({ scenario, order }, count) => {
+        const { options } = scenario;
+        const whole = new FeatureState({ features: options });
+        const shares = Array.from(
+          { length: count },
+          (_, index) => new FeatureState({ features: options, share: hashShare(index, count) }),
+        );
+        for (const state of [whole, ...shares]) {
+          for (const arrival of order) {
+            if (arrival.kind === 'tx') state.addTransaction(arrival.tx);
+            else state.addLabel(arrival.label);
+          }
+        }
+        const held = firstCopies(order.flatMap((a) => (a.kind === 'tx' ? [a.tx] : [])));
+        const parts = shares.flatMap((state) => state.partsOf(held));
+        expect(assembleVectors(held, parts, options)).toEqual(whole.featuresOf(held));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('when a part is missing, then assembling says which; and a share refuses a whole vector it cannot compute', () => {
+    const T = Date.parse('2024-01-31T12:00:00.000Z');
+    const target = tx('x', T, { customerId: 'c1', terminalId: 't1' });
+    expect(() => assembleVectors([target], [{ transactionId: 'x', card: [] }])).toThrow(
+      /x: its terminal part is missing/,
+    );
+    const share = new FeatureState({
+      share: { ownsCard: () => true, ownsTerminal: () => false },
+    });
+    expect(() => share.featuresOf([target])).toThrow(/another share's/);
+    expect(share.partsOf([target])[0]).toMatchObject({ transactionId: 'x' });
+    expect(share.partsOf([target])[0]?.terminal).toBeUndefined();
+    expect(() => hashShare(2, 2)).toThrow(RangeError);
+  });
+});
+
 describe('FeatureState on simulated data', () => {
   const simulation = createSimulation({ customers: 150, terminals: 300, days: 60, seed: 11 });
   const events: Arrival[] = [];
@@ -193,7 +244,7 @@ describe('FeatureState on simulated data', () => {
       }) as { event: Arrival; arrivesAtMs: number; key: number }[];
   }
 
-  it('when the stream arrives shuffled and late, in passes, with old rows dropped and a restart from the snapshot on the way, then every pass featurises exactly as computeFeatures over the raw history', () => {
+  it('when the stream arrives shuffled and late, in passes, with old rows dropped and a restart from the snapshot on the way, then every pass featurises exactly as computeFeatures over the raw history, and so do two instances on disjoint key shares', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1_000 }),
@@ -205,6 +256,9 @@ describe('FeatureState on simulated data', () => {
             (a, b) => a.arrivesAtMs - b.arrivesAtMs,
           );
           let state = new FeatureState();
+          // Two instances on disjoint key shares, fed the same passes.
+          const keyShares = [hashShare(0, 2), hashShare(1, 2)];
+          let shards = keyShares.map((share) => new FeatureState({ share }));
           const raw: FeatureInput[] = [];
           const labels: KnownLabel[] = [];
           let newest = Number.NEGATIVE_INFINITY;
@@ -218,23 +272,29 @@ describe('FeatureState on simulated data', () => {
             const targets: FeatureInput[] = [];
             for (const arrival of pass) {
               if (arrival.kind === 'label') {
-                state.addLabel(arrival.label);
+                for (const s of [state, ...shards]) s.addLabel(arrival.label);
                 labels.push(arrival.label);
                 continue;
               }
               raw.push(arrival.tx);
               newest = Math.max(newest, arrival.tx.eventTimeMs);
-              state.addTransaction(arrival.tx);
+              for (const s of [state, ...shards]) s.addTransaction(arrival.tx);
               if (state.covers(arrival.tx.eventTimeMs)) targets.push(arrival.tx);
             }
             passes += 1;
-            if (passes % 7 === 0) state = roundTrip(state, {});
+            if (passes % 7 === 0) {
+              state = roundTrip(state, {});
+              shards = shards.map((shard, i) => roundTrip(shard, {}, keyShares[i]));
+            }
             if (targets.length > 0) {
-              expect(state.featuresOf(targets)).toEqual(computeFeatures(targets, raw, labels));
+              const expected = computeFeatures(targets, raw, labels);
+              expect(state.featuresOf(targets)).toEqual(expected);
+              const parts = shards.flatMap((shard) => shard.partsOf(targets));
+              expect(assembleVectors(targets, parts)).toEqual(expected);
               compared += targets.length;
             }
             // A pipeline keeps a day of slack behind its newest event for late arrivals.
-            state.advanceFloor(newest - state.lookBackMs - DAY_MS);
+            for (const s of [state, ...shards]) s.advanceFloor(newest - state.lookBackMs - DAY_MS);
           }
           // Old rows were dropped, and most transactions were still covered.
           expect(state.transactionCount).toBeLessThan(raw.length);
