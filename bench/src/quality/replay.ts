@@ -8,7 +8,11 @@ import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { averagePrecision } from '@streamtrain/metrics';
 import { FraudModel, ReplayBuffer, gateCandidate, statisticalGate } from '@streamtrain/model';
 import type { GatePolicy, StatisticalGatePolicy } from '@streamtrain/model';
-import { InMemoryPipelineStore, runPipelinePass } from '@streamtrain/pipeline';
+import {
+  InMemoryPipelineStore,
+  PipelineFeatureState,
+  runPipelinePass,
+} from '@streamtrain/pipeline';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
 import type { SimulatedEvent, SimulatorOptions } from '@streamtrain/simulator';
 import {
@@ -270,6 +274,7 @@ export async function runReplay(
   };
 
   const warehouse = new InMemoryPipelineStore();
+  const featureState = new PipelineFeatureState();
   const registry = new InMemoryTrainerStore('fraud', warehouse);
   const frozenRegistry = new InMemoryTrainerStore('frozen-peer', warehouse);
   const weeklyRegistry = new InMemoryTrainerStore('weekly-peer', warehouse);
@@ -469,6 +474,7 @@ export async function runReplay(
       runPipelinePass(warehouse, [batchId], {
         maturityMs,
         featureChunk: 100_000,
+        featureState,
         now: () => latestMs,
       }),
     );
