@@ -2,6 +2,7 @@ import type { PoolClient, Pool } from 'pg';
 import type { FeaturesReady } from '@streamtrain/contracts';
 import { enqueueOutbox } from './outbox';
 import { inTransaction } from './pool';
+import { readNewestEventTime } from './scorer-store';
 
 /** A transaction as the pipeline and trainer read it. */
 export interface StoredTransaction {
@@ -123,6 +124,156 @@ export async function readKnownLabels(
     isFraud: row.is_fraud,
     reportedAtMs: row.reported_at.getTime(),
   }));
+}
+
+/** A batch the pipeline processed, with its sequence number (commit order). */
+export interface ProcessedBatchRecord {
+  seq: number;
+  batchId: string;
+}
+
+/** The batches the pipeline processed after sequence number `afterSeq`, in order. */
+export async function processedPipelineBatchesSince(
+  db: Queryable,
+  afterSeq: number,
+): Promise<ProcessedBatchRecord[]> {
+  const { rows } = await db.query<{ seq: string; batch_id: string }>(
+    'SELECT seq, batch_id FROM pipeline_batches WHERE seq > $1 ORDER BY seq',
+    [afterSeq],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), batchId: row.batch_id }));
+}
+
+/** The highest sequence number of a processed batch, 0 when none. */
+export async function latestPipelineBatchSeq(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ seq: string | null }>(
+    'SELECT max(seq) AS seq FROM pipeline_batches',
+  );
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/** The pipeline's state row, read without locking it. */
+export async function readPipelineState(db: Queryable): Promise<PipelineState> {
+  const { rows } = await db.query<{ watermark: Date | null; matured_until: Date | null }>(
+    'SELECT watermark, matured_until FROM pipeline_state',
+  );
+  return {
+    watermarkMs: rows[0]?.watermark?.getTime() ?? null,
+    maturedUntilMs: rows[0]?.matured_until?.getTime() ?? null,
+  };
+}
+
+/**
+ * The raw rows a feature state with floor `afterMs` holds (-Infinity: all of them): the
+ * transactions with event time after it, and the fraud verdicts in force reported after it.
+ */
+export async function readRetainedRows(
+  db: Queryable,
+  afterMs: number,
+): Promise<{ transactions: StoredTransaction[]; labels: StoredLabel[] }> {
+  const after = Number.isFinite(afterMs) ? new Date(afterMs) : null;
+  const [transactions, labels] = await Promise.all([
+    db.query<TransactionRow>(
+      `SELECT transaction_id, customer_id, terminal_id, amount, event_time, batch_id FROM transactions
+       WHERE $1::timestamptz IS NULL OR event_time > $1`,
+      [after],
+    ),
+    db.query<{ transaction_id: string; reported_at: Date }>(
+      `SELECT transaction_id, reported_at FROM labels
+       WHERE is_fraud AND ($1::timestamptz IS NULL OR reported_at > $1)`,
+      [after],
+    ),
+  ]);
+  return {
+    transactions: transactions.rows.map(toStored),
+    labels: labels.rows.map((row) => ({
+      transactionId: row.transaction_id,
+      isFraud: true,
+      reportedAtMs: row.reported_at.getTime(),
+    })),
+  };
+}
+
+/** The stored checkpoint of the pipeline's feature state. */
+export interface FeatureCheckpointRecord {
+  writerId: string;
+  format: number;
+  cursorSeq: number;
+  floorMs: number;
+  segments: { key: string; body: string }[];
+}
+
+/** Reads the feature state's checkpoint (one consistent snapshot), or null when none was written. */
+export async function readFeatureCheckpoint(pool: Pool): Promise<FeatureCheckpointRecord | null> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query<{
+      writer_id: string | null;
+      format: number | null;
+      cursor_seq: string | null;
+      floor_ms: number | null;
+    }>('SELECT writer_id, format, cursor_seq, floor_ms FROM pipeline_feature_checkpoint');
+    const row = rows[0];
+    if (row?.writer_id == null || row.format === null || row.floor_ms === null) return null;
+    const segments = await client.query<{ segment: string; body: string }>(
+      'SELECT segment, body FROM pipeline_feature_segments ORDER BY segment',
+    );
+    return {
+      writerId: row.writer_id,
+      format: row.format,
+      cursorSeq: Number(row.cursor_seq ?? 0),
+      floorMs: row.floor_ms,
+      segments: segments.rows.map((segment) => ({ key: segment.segment, body: segment.body })),
+    };
+  });
+}
+
+/** A checkpoint to store: every segment (`full`) or the changed ones (null body: delete). */
+export interface FeatureCheckpointWriteRecord {
+  writerId: string;
+  format: number;
+  cursorSeq: number;
+  floorMs: number;
+  full: boolean;
+  segments: readonly { key: string; body: string | null }[];
+}
+
+/**
+ * Stores a checkpoint in one transaction, holding the checkpoint row's lock. A write that is not
+ * `full` patches the stored checkpoint only when the same writer wrote it; otherwise nothing is
+ * written and it returns false.
+ */
+export async function writeFeatureCheckpoint(
+  pool: Pool,
+  write: FeatureCheckpointWriteRecord,
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ writer_id: string | null }>(
+      'SELECT writer_id FROM pipeline_feature_checkpoint FOR UPDATE',
+    );
+    if (!write.full && rows[0]?.writer_id !== write.writerId) return false;
+    if (write.full) await client.query('DELETE FROM pipeline_feature_segments');
+    const gone = write.segments.filter((segment) => segment.body === null);
+    if (gone.length > 0) {
+      await client.query('DELETE FROM pipeline_feature_segments WHERE segment = ANY($1::text[])', [
+        gone.map((segment) => segment.key),
+      ]);
+    }
+    for (const segment of write.segments) {
+      if (segment.body === null) continue;
+      await client.query(
+        `INSERT INTO pipeline_feature_segments (segment, body) VALUES ($1, $2)
+         ON CONFLICT (segment) DO UPDATE SET body = EXCLUDED.body`,
+        [segment.key, segment.body],
+      );
+    }
+    await client.query(
+      `UPDATE pipeline_feature_checkpoint
+       SET writer_id = $1, format = $2, cursor_seq = $3, floor_ms = $4, written_at = now()`,
+      [write.writerId, write.format, write.cursorSeq, write.floorMs],
+    );
+    return true;
+  });
 }
 
 /** Which of `batchIds` the pipeline already processed (redeliveries). */
@@ -406,6 +557,36 @@ export class PostgresPipelineStore {
 
   readKnownLabels(fromMs: number, toMs: number): Promise<StoredLabel[]> {
     return readKnownLabels(this.pool, fromMs, toMs);
+  }
+
+  processedSince(afterSeq: number): Promise<ProcessedBatchRecord[]> {
+    return processedPipelineBatchesSince(this.pool, afterSeq);
+  }
+
+  latestProcessedSeq(): Promise<number> {
+    return latestPipelineBatchSeq(this.pool);
+  }
+
+  readProgress(): Promise<PipelineState> {
+    return readPipelineState(this.pool);
+  }
+
+  newestEventTime(): Promise<number | null> {
+    return readNewestEventTime(this.pool);
+  }
+
+  readRetained(
+    afterMs: number,
+  ): Promise<{ transactions: StoredTransaction[]; labels: StoredLabel[] }> {
+    return readRetainedRows(this.pool, afterMs);
+  }
+
+  readFeatureCheckpoint(): Promise<FeatureCheckpointRecord | null> {
+    return readFeatureCheckpoint(this.pool);
+  }
+
+  writeFeatureCheckpoint(write: FeatureCheckpointWriteRecord): Promise<boolean> {
+    return writeFeatureCheckpoint(this.pool, write);
   }
 
   transact<T>(work: (tx: PostgresPipelineTransaction) => Promise<T>): Promise<T> {

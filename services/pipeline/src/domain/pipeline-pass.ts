@@ -5,6 +5,8 @@ import type { FeatureInput, FeatureVector } from '@streamtrain/features';
 import { matureCandidates, nextMaturedUntil } from './maturity';
 import type { LandedTransaction, PipelineStore } from './pipeline-store';
 import { advanceWatermark } from './watermark';
+import { PipelineFeatureState } from './pipeline-feature-state';
+import type { CheckpointOutcome, StateLoad } from './pipeline-feature-state';
 
 /** Options of {@link runPipelinePass}. */
 export interface PipelinePassOptions {
@@ -17,6 +19,12 @@ export interface PipelinePassOptions {
   readonly featureChunk?: number;
   /** Timestamps of the events. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The incremental feature state, kept across passes: the batches' features come from it, and
+   * only targets older than it covers are featurised from raw history rows. @default a state for
+   * this pass alone, rebuilt from the store's raw rows (for tests and one-off callers: slower)
+   */
+  readonly featureState?: PipelineFeatureState;
 }
 
 /** What a pass did, for logs and metrics. */
@@ -32,6 +40,12 @@ export interface PassOutcome {
   readonly features: number;
   readonly examples: number;
   readonly watermarkMs: number | null;
+  /** Features computed from raw history rows: targets older than the feature state covers. */
+  readonly fromHistory: number;
+  /** What the feature state's checkpoint wrote after this pass, when one was due. */
+  readonly checkpoint: CheckpointOutcome | null;
+  /** How the feature state was loaded, on the pass that loaded it. */
+  readonly stateLoad: StateLoad | null;
   readonly readMs: number;
   readonly computeMs: number;
   readonly writeMs: number;
@@ -76,10 +90,12 @@ function groupByBatch(
 }
 
 /**
- * One pass of the pipeline over the ingest batches of `batch.arrived` events: reads the batches, computes their
- * point-in-time features, advances the watermark, matures the examples whose label is now known
- * (one example set per pass, named after its last batch) and announces one `features.ready` per
- * batch, all in one transaction. Batches already processed are skipped.
+ * One pass of the pipeline over the ingest batches of `batch.arrived` events: reads the batches,
+ * applies them to the incremental feature state and computes their point-in-time features from it
+ * (targets older than the state covers from raw history rows), advances the watermark, matures the
+ * examples whose label is now known (one example set per pass, named after its last batch) and
+ * announces one `features.ready` per batch, all in one transaction; then moves the state on
+ * (see `PipelineFeatureState.committed`). Batches already processed are skipped.
  */
 export async function runPipelinePass(
   store: PipelineStore,
@@ -99,31 +115,49 @@ export async function runPipelinePass(
     features: 0,
     examples: 0,
     watermarkMs: null,
+    fromHistory: 0,
+    checkpoint: null,
+    stateLoad: null,
     readMs: 0,
     computeMs: 0,
     writeMs: 0,
   };
   if (fresh.length === 0) return nothing;
   const started = performance.now();
-  const { transactions: targets, labels: batchLabels } = await store.readBatches(fresh);
-  let vectors: FeatureVector[] = [];
-  let readMs = 0;
-  let computeMs = 0;
-  if (targets.length > 0) {
-    const range = historyRange(targets);
+  const featureState = options.featureState ?? new PipelineFeatureState();
+  const [stateLoad, batches] = await Promise.all([
+    featureState.prepare(store),
+    store.readBatches(fresh),
+  ]);
+  const { transactions: targets, labels: batchLabels } = batches;
+  let readMs = performance.now() - started;
+  await featureState.apply(targets, batchLabels);
+  const covered = targets.filter((tx) => featureState.state.covers(tx.eventTimeMs));
+  const uncovered = targets.filter((tx) => !featureState.state.covers(tx.eventTimeMs));
+  const vectors = await featureState.featuresOf(covered);
+  if (uncovered.length > 0) {
+    // Late arrivals older than the state reaches back: from raw history, exact all the same.
+    const readStarted = performance.now();
+    const range = historyRange(uncovered);
     const [history, labels] = await Promise.all([
       store.readHistory(
-        [...new Set(targets.map((tx) => tx.customerId))],
-        [...new Set(targets.map((tx) => tx.terminalId))],
+        [...new Set(uncovered.map((tx) => tx.customerId))],
+        [...new Set(uncovered.map((tx) => tx.terminalId))],
         range.fromMs,
         range.toMs,
       ),
       store.readKnownLabels(range.fromMs, range.toMs),
     ]);
-    readMs = performance.now() - started;
-    vectors = await computeFeaturesYielding(targets, history, labels, options.featureChunk ?? 1000);
-    computeMs = performance.now() - started - readMs;
+    readMs += performance.now() - readStarted;
+    const late = await computeFeaturesYielding(
+      uncovered,
+      history,
+      labels,
+      options.featureChunk ?? 1000,
+    );
+    for (const vector of late) vectors.push(vector);
   }
+  const computeMs = performance.now() - started - readMs;
   const writeStarted = performance.now();
   const vectorsByBatch = groupByBatch(targets, vectors);
   const outcome = await store.transact(async (tx) => {
@@ -200,10 +234,16 @@ export async function runPipelinePass(
       watermarkMs: advance.watermarkMs,
     };
   });
-  if (outcome === null) return { ...nothing, duplicates: repeated + fresh.length };
+  if (outcome === null) {
+    return { ...nothing, duplicates: repeated + fresh.length, stateLoad };
+  }
+  const checkpoint = await featureState.committed(store, outcome.batchIds, outcome.watermarkMs);
   return {
     duplicates: repeated,
     ...outcome,
+    fromHistory: uncovered.length,
+    checkpoint,
+    stateLoad,
     readMs,
     computeMs,
     writeMs: performance.now() - writeStarted,

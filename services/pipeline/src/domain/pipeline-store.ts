@@ -54,18 +54,78 @@ export interface PipelineTransaction {
   announce(ready: FeaturesReady): Promise<void>;
 }
 
+/** A batch the pipeline processed, with its place in commit order. */
+export interface ProcessedBatchRef {
+  /** Assigned under the pipeline's state lock, so it grows in commit order (gaps allowed). */
+  readonly seq: number;
+  readonly batchId: string;
+}
+
+/** One segment of the feature state's checkpoint (see `FeatureState.encodeSegment`). */
+export interface StateSegment {
+  readonly key: string;
+  readonly body: string;
+}
+
+/** The stored checkpoint of the feature state. */
+export interface FeatureCheckpoint {
+  readonly writerId: string;
+  readonly format: number;
+  /** The state includes every batch processed up to this sequence number. */
+  readonly cursorSeq: number;
+  readonly floorMs: number;
+  readonly segments: readonly StateSegment[];
+}
+
+/** A checkpoint to store: every segment (`full`) or the changed ones (null body: delete it). */
+export interface FeatureCheckpointWrite {
+  readonly writerId: string;
+  readonly format: number;
+  readonly cursorSeq: number;
+  readonly floorMs: number;
+  readonly full: boolean;
+  readonly segments: readonly { readonly key: string; readonly body: string | null }[];
+}
+
+/** What the pipeline's feature state reads and writes (part of {@link PipelineStore}). */
+export interface FeatureStateStore {
+  /** The transactions and labels (the verdicts in force) that arrived in the given ingest batches. */
+  readBatches(
+    batchIds: readonly string[],
+  ): Promise<{ transactions: LandedTransaction[]; labels: KnownLabel[] }>;
+  /** The batches processed after `afterSeq`, in sequence order. */
+  processedSince(afterSeq: number): Promise<ProcessedBatchRef[]>;
+  /** The highest sequence number of a processed batch (0 when none). */
+  latestProcessedSeq(): Promise<number>;
+  /** The pipeline's progress, read without locking it. */
+  readProgress(): Promise<PipelineState>;
+  /** The latest event time of a landed transaction, or null when none has landed. */
+  newestEventTime(): Promise<number | null>;
+  /**
+   * The raw rows a state with floor `afterMs` holds: transactions with event time after it, and
+   * the fraud verdicts in force reported after it.
+   */
+  readRetained(afterMs: number): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }>;
+  /** The stored checkpoint, or null when there is none. */
+  readFeatureCheckpoint(): Promise<FeatureCheckpoint | null>;
+  /**
+   * Stores a checkpoint in one transaction. A write that is not `full` patches the stored one
+   * only if the same writer wrote it; otherwise nothing is written and it returns false.
+   */
+  writeFeatureCheckpoint(checkpoint: FeatureCheckpointWrite): Promise<boolean>;
+}
+
 /**
  * The pipeline's port: reads of what ingest landed (through the warehouse's read models) and the
  * pipeline's own writes. The warehouse and an in-memory store implement it.
  */
-export interface PipelineStore {
+export interface PipelineStore extends FeatureStateStore {
   /** Which of `batchIds` were processed already (redeliveries). */
   doneBatches(batchIds: readonly string[]): Promise<Set<string>>;
-  /** The transactions and labels that arrived in the given ingest batches. */
-  readBatches(
-    batchIds: readonly string[],
-  ): Promise<{ transactions: LandedTransaction[]; labels: KnownLabel[] }>;
-  /** Transactions of the customers or terminals with event time in `[fromMs, toMs]` (repeats allowed). */
+  /**
+   * Transactions of the customers or terminals with event time in `[fromMs, toMs]` (repeats
+   * allowed): the history of targets older than the feature state covers.
+   */
   readHistory(
     customerIds: readonly string[],
     terminalIds: readonly string[],

@@ -4,12 +4,15 @@ import type { BatchArrived } from '@streamtrain/contracts';
 import type { Logger } from '@streamtrain/observability';
 import { runPipelinePass } from '../domain/pipeline-pass';
 import type { PipelineStore } from '../domain/pipeline-store';
+import type { PipelineFeatureState } from '../domain/pipeline-feature-state';
 import type { PipelineMetrics } from '../adapters/pipeline-metrics';
 import { Coalescer } from './coalescer';
 
 /** What the batch-arrived handler needs. */
 export interface BatchArrivedDeps {
   store: PipelineStore;
+  /** The incremental feature state, kept across passes. */
+  featureState: PipelineFeatureState;
   maturityMs: number;
   metrics: PipelineMetrics;
   logger: Logger;
@@ -35,8 +38,27 @@ export function createBatchArrivedHandler(
     const outcome = await runPipelinePass(
       deps.store,
       batches.map((batch) => batch.batchId),
-      { maturityMs: deps.maturityMs, featureChunk: deps.featureChunk },
+      {
+        maturityMs: deps.maturityMs,
+        featureChunk: deps.featureChunk,
+        featureState: deps.featureState,
+      },
     );
+    if (outcome.stateLoad !== null) {
+      deps.logger.info(
+        { ...outcome.stateLoad, ms: Math.round(outcome.stateLoad.ms) },
+        'feature state loaded',
+      );
+    }
+    deps.metrics.stateTransactions.set(deps.featureState.state.transactionCount);
+    if (outcome.checkpoint !== null) {
+      deps.metrics.checkpointSeconds.observe(outcome.checkpoint.ms / 1000);
+      deps.logger.info(
+        { ...outcome.checkpoint, ms: Math.round(outcome.checkpoint.ms) },
+        'feature state checkpointed',
+      );
+    }
+    deps.metrics.featuresFromHistory.inc(outcome.fromHistory);
     deps.metrics.duplicates.inc(outcome.duplicates);
     deps.metrics.watermarkOutliers.inc(outcome.watermarkOutliers);
     if (outcome.batches === 0) return;
