@@ -612,7 +612,7 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
     '',
     provenance(result),
     '',
-    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
+    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by wrk (constant pace per connection, microsecond latencies) in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
     '',
     table(
       ['run', 'result'],
