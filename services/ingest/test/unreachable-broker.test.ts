@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { kafkaClientNames } from '@streamtrain/config';
 import { freePort, waitFor } from '@streamtrain/testkit';
 import { createIngestHarness } from './harness';
 import type { IngestHarness } from './harness';
@@ -11,15 +12,15 @@ const INGEST_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
 interface LogLine {
   level: string;
   msg: string;
-  kafkajs?: string;
+  connectAttempt?: boolean;
 }
 
 // Issue 12, "fail fast and visibly".
-describe('ingest while Kafka cannot be reached', () => {
+describe.each(kafkaClientNames)('ingest on %s while Kafka cannot be reached', (client) => {
   let harness: IngestHarness;
 
   beforeEach(async () => {
-    harness = await createIngestHarness();
+    harness = await createIngestHarness({ KAFKA_CLIENT: client });
   });
 
   afterEach(async () => {
@@ -68,9 +69,9 @@ describe('ingest while Kafka cannot be reached', () => {
           },
         },
       });
-      // Several attempts pass (kafkajs retries with backoff), each logged at debug level only.
+      // Several attempts pass (the client retries with backoff), each logged at debug level only.
       await waitFor(
-        () => lines.filter((line) => line.kafkajs === 'Connection').length,
+        () => lines.filter((line) => line.connectAttempt === true).length,
         (attempts) => attempts >= 3,
         { description: 'three connect attempts' },
       );
