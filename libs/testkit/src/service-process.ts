@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { waitFor } from './wait-for';
 
 /** One JSON log line of a service (pino). */
 export interface ServiceLogLine {
@@ -15,6 +16,14 @@ export interface ServiceProcess {
   warnings(): string[];
   /** `/readyz` on `port`: status and body, or undefined while nothing answers. */
   readyz(): Promise<{ status: number; body: unknown } | undefined>;
+  /** Polls `/readyz` until `done` accepts the reply (e.g. it names a startup phase), and returns it. */
+  untilReadyz(
+    done: (reply: { status: number; body: unknown } | undefined) => boolean,
+    description: string,
+    timeoutMs?: number,
+  ): Promise<{ status: number; body: unknown } | undefined>;
+  /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
+  terminate(): Promise<{ code: number | null; ms: number }>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): void;
@@ -41,17 +50,26 @@ export function spawnService(
     }
   });
   child.stderr.resume();
+  const readyz = async () => {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined);
+    return response === undefined
+      ? undefined
+      : { status: response.status, body: await response.json() };
+  };
   return {
     lines,
     warnings: () =>
       lines
         .filter((line) => ['warn', 'error', 'fatal'].includes(line.level))
         .map((line) => line.msg),
-    readyz: async () => {
-      const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined);
-      return response === undefined
-        ? undefined
-        : { status: response.status, body: await response.json() };
+    readyz,
+    untilReadyz: (done, description, timeoutMs = 60_000) =>
+      waitFor(readyz, done, { timeoutMs, description }),
+    terminate: async () => {
+      const asked = Date.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      return { code, ms: Date.now() - asked };
     },
     exited,
     kill: (signal) => child.kill(signal),

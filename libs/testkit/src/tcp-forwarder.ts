@@ -8,6 +8,13 @@ export interface TcpForwarder {
   close(): Promise<void>;
 }
 
+/** `host` and `port` of `host:port` or of a URL (`amqp://user:pass@host:5672`). */
+function addressOf(address: string): { host: string; port: number } {
+  const url = new URL(address.includes('://') ? address : `tcp://${address}`);
+  const defaults: Record<string, number> = { 'amqp:': 5672, 'amqps:': 5671 };
+  return { host: url.hostname, port: Number(url.port || defaults[url.protocol]) };
+}
+
 /**
  * Listens on 127.0.0.1:`port` and forwards each connection to `target` (e.g. the shared RabbitMQ
  * or Kafka), so a test can start a service against a closed port and then make the dependency
@@ -15,8 +22,9 @@ export interface TcpForwarder {
  */
 export async function startTcpForwarder(
   port: number,
-  target: { host: string; port: number },
+  to: { host: string; port: number } | string,
 ): Promise<TcpForwarder> {
+  const target = typeof to === 'string' ? addressOf(to) : to;
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
     sockets.add(socket);

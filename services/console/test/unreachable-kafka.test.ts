@@ -6,7 +6,6 @@ import {
   startTcpForwarder,
   testServers,
   uniqueName,
-  waitFor,
 } from '@streamtrain/testkit';
 import type { ServiceProcess, TcpForwarder, TestSchema } from '@streamtrain/testkit';
 
@@ -51,10 +50,9 @@ describe('console while Kafka cannot be reached', () => {
       httpPort,
     );
     child = service;
-    const waiting = await waitFor(
-      () => service.readyz(),
+    const waiting = await service.untilReadyz(
       (reply) => JSON.stringify(reply?.body ?? '').includes('connecting to Kafka'),
-      { description: '/readyz to report the Kafka connect' },
+      '/readyz to report the Kafka connect',
     );
     return { service, kafkaPort, waiting };
   };
@@ -72,32 +70,21 @@ describe('console while Kafka cannot be reached', () => {
         },
       },
     });
-    await waitFor(
-      () => service.warnings().length,
-      (count) => count >= 1,
-      { description: 'the Kafka warning' },
-    );
+    await service.untilReadyz(() => service.warnings().length >= 1, 'the Kafka warning');
     expect(service.warnings()).toEqual([
       `cannot reach Kafka broker 127.0.0.1:${kafkaPort} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
     ]);
 
-    const [host, port] = (testServers().kafkaBrokers[0] as string).split(':');
-    forwarder = await startTcpForwarder(kafkaPort, { host: host as string, port: Number(port) });
-    const ready = await waitFor(
-      () => service.readyz(),
-      (reply) => reply?.status === 200,
-      { timeoutMs: 90_000, description: '/readyz 200' },
-    );
+    forwarder = await startTcpForwarder(kafkaPort, testServers().kafkaBrokers[0] as string);
+    const ready = await service.untilReadyz((reply) => reply?.status === 200, '/readyz 200');
     expect(ready?.body).toMatchObject({ ready: true, checks: { kafka: { ok: true } } });
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await service.terminate()).toMatchObject({ code: 0 });
   });
 
   it('when SIGTERM comes while Kafka is unreachable, then it exits 0 at once', async () => {
     const { service } = await start();
-    const asked = Date.now();
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
-    expect(Date.now() - asked).toBeLessThan(10_000);
+    const { code, ms } = await service.terminate();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
   });
 });

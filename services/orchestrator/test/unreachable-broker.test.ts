@@ -1,11 +1,5 @@
 import path from 'node:path';
-import {
-  freePort,
-  spawnService,
-  startTcpForwarder,
-  testServers,
-  waitFor,
-} from '@streamtrain/testkit';
+import { freePort, spawnService, startTcpForwarder, testServers } from '@streamtrain/testkit';
 import type { ServiceProcess, TcpForwarder } from '@streamtrain/testkit';
 import { TOKEN, createOrchestratorHarness } from './fixtures';
 
@@ -34,7 +28,7 @@ describe('orchestrator while RabbitMQ cannot be reached', () => {
 
   const start = async () => {
     const [httpPort, amqpPort] = [await freePort(), await freePort()];
-    child = spawnService(
+    const service = spawnService(
       ORCHESTRATOR_MAIN,
       {
         ...harness.orchestratorEnv,
@@ -43,16 +37,20 @@ describe('orchestrator while RabbitMQ cannot be reached', () => {
       },
       httpPort,
     );
-    const waiting = await waitFor(
-      () => child?.readyz(),
+    child = service;
+    const waiting = await service.untilReadyz(
       (reply) => JSON.stringify(reply?.body ?? '').includes('connecting to RabbitMQ'),
-      { description: '/readyz to report the RabbitMQ connect' },
+      '/readyz to report the RabbitMQ connect',
     );
-    return { httpPort, amqpPort, waiting, child };
+    const runs = () =>
+      fetch(`http://127.0.0.1:${httpPort}/v1/runs`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }).then((response) => response.status);
+    return { amqpPort, waiting, service, runs };
   };
 
   it('when RabbitMQ is unreachable, then /readyz names it, the log warns once, the API says it is starting, and once RabbitMQ is there it is ready', async () => {
-    const { httpPort, amqpPort, waiting, child: service } = await start();
+    const { amqpPort, waiting, service, runs } = await start();
     expect(waiting).toEqual({
       status: 503,
       body: {
@@ -62,49 +60,33 @@ describe('orchestrator while RabbitMQ cannot be reached', () => {
         },
       },
     });
-    const api = await fetch(`http://127.0.0.1:${httpPort}/v1/runs`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(api.status).toBe(503);
-    // Several attempts (backoff from 0.5 s), one warning.
-    await waitFor(
-      () => service.lines.filter((line) => line.msg.startsWith('cannot reach RabbitMQ')).length,
-      (attempts) => attempts >= 3,
-      { description: 'three connect attempts', intervalMs: 200 },
+    expect(await runs()).toBe(503);
+    // Several attempts (backoff from 0.5 s), one warning; the repeats at debug level.
+    await service.untilReadyz(
+      () =>
+        service.lines.filter((line) => line.msg.startsWith('cannot reach RabbitMQ')).length >= 3,
+      'three connect attempts',
     );
     expect(service.warnings()).toEqual([
       `cannot reach RabbitMQ at 127.0.0.1:${amqpPort} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
     ]);
 
     // RabbitMQ appears on that port: the orchestrator connects and becomes ready.
-    const shared = new URL(testServers().amqpUrl);
-    forwarder = await startTcpForwarder(amqpPort, {
-      host: shared.hostname,
-      port: Number(shared.port || 5672),
-    });
-    const ready = await waitFor(
-      () => service.readyz(),
-      (reply) => reply?.status === 200,
-      { timeoutMs: 60_000, description: '/readyz 200' },
-    );
+    forwarder = await startTcpForwarder(amqpPort, testServers().amqpUrl);
+    const ready = await service.untilReadyz((reply) => reply?.status === 200, '/readyz 200');
     expect(ready?.body).toMatchObject({
       ready: true,
       checks: { startup: { ok: true }, rabbitmq: { ok: true }, warehouse: { ok: true } },
     });
-    const runs = await fetch(`http://127.0.0.1:${httpPort}/v1/runs`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(runs.status).toBe(200);
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await runs()).toBe(200);
+    expect(await service.terminate()).toMatchObject({ code: 0 });
   });
 
   it('when SIGTERM comes while it waits for RabbitMQ, then it exits 0 at once', async () => {
-    const { child: service } = await start();
-    const asked = Date.now();
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
-    expect(Date.now() - asked).toBeLessThan(10_000);
+    const { service } = await start();
+    const { code, ms } = await service.terminate();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
     expect(service.lines.some((line) => line.level === 'fatal')).toBe(false);
   });
 });

@@ -1,11 +1,5 @@
 import path from 'node:path';
-import {
-  freePort,
-  spawnService,
-  startTcpForwarder,
-  testServers,
-  waitFor,
-} from '@streamtrain/testkit';
+import { freePort, spawnService, startTcpForwarder, testServers } from '@streamtrain/testkit';
 import type { ServiceProcess, TcpForwarder } from '@streamtrain/testkit';
 import { TOKEN, createScorerHarness } from './scorer-harness';
 import type { ScorerHarness } from './scorer-harness';
@@ -13,12 +7,6 @@ import type { ScorerHarness } from './scorer-harness';
 jest.setTimeout(150_000);
 
 const SCORER_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
-
-/** `host` and `port` of a `host:port` or a URL. */
-function target(address: string): { host: string; port: number } {
-  const url = new URL(address.includes('://') ? address : `tcp://${address}`);
-  return { host: url.hostname, port: Number(url.port) };
-}
 
 // Issue 12, "fail fast and visibly": the ops server answers before RabbitMQ and Kafka do.
 describe('scorer while its brokers cannot be reached', () => {
@@ -38,11 +26,10 @@ describe('scorer while its brokers cannot be reached', () => {
     await harness.dispose();
   });
 
-  const startingError = async (service: ServiceProcess, phase: string) =>
-    waitFor(
-      () => service.readyz(),
+  const startingError = (service: ServiceProcess, phase: string) =>
+    service.untilReadyz(
       (reply) => JSON.stringify(reply?.body ?? '').includes(phase),
-      { timeoutMs: 60_000, description: `/readyz to report ${phase}` },
+      `/readyz to report ${phase}`,
     );
 
   it('when RabbitMQ then Kafka are unreachable, then /readyz names each in turn, each is one warning, and once both are there it is ready', async () => {
@@ -72,37 +59,26 @@ describe('scorer while its brokers cannot be reached', () => {
     });
     expect(scored.status).toBeLessThan(500);
 
-    forwarders.push(await startTcpForwarder(amqpPort, target(testServers().amqpUrl)));
+    forwarders.push(await startTcpForwarder(amqpPort, testServers().amqpUrl));
     const kafka = await startingError(service, 'connecting to Kafka');
     expect(kafka?.body).toMatchObject({
       checks: {
         startup: { ok: false, error: `connecting to Kafka at 127.0.0.1:${kafkaPort}` },
       },
     });
-    await waitFor(
-      () => service.warnings().length,
-      (count) => count >= 2,
-      { description: 'the Kafka warning' },
-    );
+    await service.untilReadyz(() => service.warnings().length >= 2, 'the Kafka warning');
     expect(service.warnings()).toEqual([
       `cannot reach RabbitMQ at 127.0.0.1:${amqpPort} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
       `cannot reach Kafka broker 127.0.0.1:${kafkaPort} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
     ]);
 
-    forwarders.push(
-      await startTcpForwarder(kafkaPort, target(testServers().kafkaBrokers[0] as string)),
-    );
-    const ready = await waitFor(
-      () => service.readyz(),
-      (reply) => reply?.status === 200,
-      { timeoutMs: 90_000, description: '/readyz 200' },
-    );
+    forwarders.push(await startTcpForwarder(kafkaPort, testServers().kafkaBrokers[0] as string));
+    const ready = await service.untilReadyz((reply) => reply?.status === 200, '/readyz 200');
     expect(ready?.body).toMatchObject({
       ready: true,
       checks: { startup: { ok: true }, rabbitmq: { ok: true }, champion: { ok: true } },
     });
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await service.terminate()).toMatchObject({ code: 0 });
   });
 
   it('when SIGTERM comes while it waits for Kafka, then it exits 0 at once', async () => {
@@ -114,9 +90,8 @@ describe('scorer while its brokers cannot be reached', () => {
     );
     child = service;
     await startingError(service, 'connecting to Kafka');
-    const asked = Date.now();
-    service.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
-    expect(Date.now() - asked).toBeLessThan(10_000);
+    const { code, ms } = await service.terminate();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
   });
 });
