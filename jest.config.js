@@ -1,12 +1,22 @@
 // Three projects: unit tests need no servers; component and e2e tests use the real
 // Kafka, RabbitMQ and PostgreSQL that `infra/local.sh up` starts.
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+// @platformatic/kafka (and its @platformatic helpers) is ESM only. Node loads it with require()
+// (services run that way), but jest's CommonJS runtime does so only under
+// --experimental-vm-modules, so jest compiles it to CommonJS like the sources instead.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+  '/node_modules/@platformatic/.+\\.js$': [
+    '@swc/jest',
+    { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+const transformIgnorePatterns = ['/node_modules/(?!@platformatic/)'];
 const moduleNameMapper = {
   // Services that export their domain (the quality evaluation and the stores' test drive it).
   '^@streamtrain/(pipeline)$': '<rootDir>/services/$1/src',
   '^@streamtrain/([a-z-]+)$': '<rootDir>/libs/$1/src',
 };
-const common = { transform, moduleNameMapper, testEnvironment: 'node' };
+const common = { transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' };
 
 /** @type {import('jest').Config} */
 module.exports = {

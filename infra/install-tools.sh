@@ -3,8 +3,8 @@
 # registry, into .local/node, when the machine's is older than 22), then, from Debian's packages
 # when they are missing, Java 17 and Maven (to fetch and run Kafka), kcat (the e2e test's outside
 # producer), psql and pg_isready (infra/local.sh), promtool (checks /metrics and the alert rules),
-# Chromium (the console's browser test, driven by playwright-core) and docker-compose (validates
-# docker-compose.yml). Uses apt-get as root, or through sudo.
+# Chromium (the console's browser test, driven by playwright-core), docker-compose (validates
+# docker-compose.yml) and wrk (the scoring benchmark's load generator). Uses apt-get as root, or through sudo.
 set -euo pipefail
 
 # ---------------------------------------------------------------------------------------------------
@@ -68,6 +68,7 @@ declare -A package_of=(
   [promtool]=prometheus
   [chromium]=chromium
   [docker-compose]=docker-compose
+  [wrk]=wrk
 )
 
 missing=()

@@ -13,6 +13,18 @@ export function parseSize(value: string): number {
   return parsed;
 }
 
+/** Parses `--pipeline-scale-shares 0.1,0.5,1`: ascending shares in (0, 1]. */
+export function parseShares(value: string): number[] {
+  const shares = value.split(',').map((share) => Number(share.trim()));
+  const valid = shares.every(
+    (share, i) => share > 0 && share <= 1 && (i === 0 || share > (shares[i - 1] as number)),
+  );
+  if (!valid || shares.length === 0) {
+    throw new InvalidArgumentError('expected ascending shares in (0, 1], e.g. 0.1,0.5,1');
+  }
+  return shares;
+}
+
 /** Parses `--only ingest,trainer`. */
 export function parseOnly(value: string): BenchmarkName[] {
   const names = value

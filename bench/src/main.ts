@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadBackend } from '@streamtrain/model';
-import { parseOnly, parseSize } from './cli-options';
+import { parseOnly, parseShares, parseSize } from './cli-options';
 import type { BenchContext, BenchOutcome } from './harness/bench-context';
 import { Cleanup } from './harness/cleanup';
 import { describeMachine, loadAverage } from './harness/machine';
@@ -28,6 +28,9 @@ interface CliOptions {
   breakdownMessages: number;
   pipelineTransactions: number;
   pipelineBatch: number;
+  pipelineScale: boolean;
+  pipelineScaleChunk: number;
+  pipelineScaleShares: number[];
   trainerSamples: number;
   trainerRounds: number;
   rate: number;
@@ -53,6 +56,12 @@ function reproduceCommand(name: BenchmarkName, options: CliOptions): string {
     pipeline: [
       `--pipeline-transactions ${options.pipelineTransactions}`,
       `--pipeline-batch ${options.pipelineBatch}`,
+      ...(options.pipelineScale
+        ? [
+            `--pipeline-scale-chunk ${options.pipelineScaleChunk}`,
+            `--pipeline-scale-shares ${options.pipelineScaleShares.join(',')}`,
+          ]
+        : ['--no-pipeline-scale']),
     ],
     trainer: [
       `--trainer-samples ${options.trainerSamples}`,
@@ -96,6 +105,14 @@ function runOne(
           transactions: options.pipelineTransactions,
           batchSize: options.pipelineBatch,
           seed: options.seed,
+          scale: !options.pipelineScale
+            ? null
+            : {
+                chunk: options.pipelineScaleChunk,
+                shares: options.pipelineScaleShares,
+                batchSize: options.pipelineBatch,
+                seed: options.seed,
+              },
         },
         context,
       );
@@ -208,6 +225,19 @@ const program = new Command()
   )
   .option('--pipeline-transactions <n>', 'pipeline: transactions landed', parseSize, 100_000)
   .option('--pipeline-batch <n>', 'pipeline: transactions per arrival batch', parseSize, 1_000)
+  .option('--no-pipeline-scale', 'pipeline: skip the run on the default simulation')
+  .option(
+    '--pipeline-scale-chunk <n>',
+    'pipeline: transactions measured at each share of the default simulation',
+    parseSize,
+    100_000,
+  )
+  .option(
+    '--pipeline-scale-shares <list>',
+    'pipeline: shares of the default simulation in the warehouse when each chunk is measured',
+    parseShares,
+    [0.1, 0.5, 1],
+  )
   .option('--trainer-samples <n>', 'trainer: training examples per step', parseSize, 50_000)
   .option('--trainer-rounds <n>', 'trainer: alternating timed rounds', parseSize, 3)
   .option('--rate <n>', 'freshness: events per second fed', parseSize, 2_000)

@@ -29,6 +29,7 @@ const DAY_MS = 86_400_000;
 const START_MS = Date.parse('2018-04-01T00:00:00Z');
 const N = 6_000;
 const DAYS = 40;
+const SCORER_TOKEN = 'e2e-scorer-token-0123456789';
 const CLI = path.join(REPO_ROOT, 'services', 'orchestrator', 'dist', 'cli', 'main.js');
 
 /** N transactions over 40 days; every 40th is fraud (a large amount), labelled 2 days later. */
@@ -71,11 +72,12 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
   let exchange: string;
   let loop: RunningService[] = [];
   let orchestrator: RunningService | undefined;
+  let scorer: RunningService | undefined;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     schema = createTestSchema();
-    topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.dlq']);
+    topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.dlq', 'tx.scores']);
     exchange = uniqueExchange();
     const servers = testServers();
     env = {
@@ -91,6 +93,7 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
       pipeline: await freePort(),
       trainer: await freePort(),
       orchestrator: await freePort(),
+      scorer: await freePort(),
     };
     const options = {
       env,
@@ -112,12 +115,21 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
           ORCHESTRATOR_POLL_SECONDS: '0.5',
           TFJS_BACKEND: 'cpu',
         },
+        // Serves whichever version is champion; this one comes from the orchestrator.
+        scorer: {
+          SCORER_API_TOKEN: SCORER_TOKEN,
+          SCORER_TOPICS: topics.names['tx.web'] as string,
+          SCORER_LABELS_TOPIC: topics.names['tx.labels'] as string,
+          SCORER_SCORES_TOPIC: topics.names['tx.scores'] as string,
+          SCORER_GROUP_ID: uniqueName('e2e-scorer'),
+        },
       },
       ports,
       logDir: path.join(REPO_ROOT, '.local', 'e2e', schema.schema),
     };
-    // The streaming path that fills the warehouse; the scorer plays no part here.
-    loop = await startStack(options, ['ingest', 'pipeline', 'trainer']);
+    // The streaming path that fills the warehouse, and the scorer that serves the champion.
+    loop = await startStack(options, ['ingest', 'pipeline', 'trainer', 'scorer']);
+    scorer = loop.find((service) => service.name === 'scorer');
     orchestrator = startService('orchestrator', options);
     await waitUntilReady(orchestrator);
   });
@@ -131,13 +143,13 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
     await removeTestExchange(exchange);
     await schema.pool.query(`DROP SCHEMA IF EXISTS ${schema.schema}_jobs CASCADE`);
     await schema.drop();
-    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(codes).toEqual([0, 0, 0, 0, 0]);
   });
 
   const count = async (sql: string): Promise<number> =>
     Number((await schema.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`)).rows[0]?.n);
 
-  it('when a schedule is set with the CLI, then the run retrains from the warehouse, promotes a version and announces it', async () => {
+  it('when a schedule is set with the CLI, then the run retrains from the warehouse, promotes a version, announces it, and the scorer serves it', async () => {
     const { transactions, labels } = feed();
     kcatProduce(topics.names['tx.web'] as string, transactions);
     kcatProduce(topics.names['tx.labels'] as string, labels);
@@ -191,6 +203,22 @@ describe('a scheduled retrain over a warehouse filled by the streaming path', ()
       'model.published',
     );
     expect(published.ok && published.value.versionId).toBe(finished?.version_id);
+
+    // The scorer loads the orchestrator's champion and becomes ready.
+    const serving = await waitFor(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${scorer?.port}/v1/model`, {
+          headers: { authorization: `Bearer ${SCORER_TOKEN}` },
+        });
+        return response.status === 200
+          ? ((await response.json()) as { modelVersionId: string })
+          : undefined;
+      },
+      (model) => model?.modelVersionId === finished?.version_id,
+      { timeoutMs: 60_000, description: "the scorer serving the orchestrator's champion" },
+    );
+    expect(serving?.modelVersionId).toBe(finished?.version_id);
+    await waitUntilReady(scorer as RunningService, 30_000, '/readyz');
 
     // One feature definition: the retrain computed what the pipeline stored. The customer
     // features agree bit for bit. Terminal features may not: the pipeline computes a batch's

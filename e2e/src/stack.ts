@@ -14,16 +14,19 @@ export type ServiceName = (typeof PROCESSES)[number];
 
 /**
  * What says a service has started. The scorer is ready only once a champion exists, which takes
- * the loop running, so its start is judged by `/healthz` (it listens once its start is done).
+ * the loop running, so its start is judged by the `startup` check of its `/readyz` (every ops
+ * server listens before start is done). The console starts at once.
  */
 const STARTED_PATH: Record<ServiceName, string> = {
   ingest: '/readyz',
   pipeline: '/readyz',
   trainer: '/readyz',
-  scorer: '/healthz',
+  scorer: '/readyz',
   console: '/healthz',
   orchestrator: '/readyz',
 };
+/** Services that count as started once `/readyz`'s `startup` check passes, ready or not. */
+const STARTED_BEFORE_READY: ReadonlySet<ServiceName> = new Set(['scorer']);
 
 /** Repository root, from `e2e/src` or `e2e/dist`. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -82,14 +85,17 @@ export function startService(name: ServiceName, options: StackOptions): RunningS
 }
 
 /**
- * Waits until a service answers `path` (its start probe unless given) with 200, or fails if it
- * exits first.
+ * Waits until a service answers `path` (its start probe unless given) with 200 (the scorer's
+ * start probe: with its `startup` check passing), or fails if it exits first.
  */
 export async function waitUntilReady(
   service: RunningService,
   timeoutMs = 60_000,
-  path = STARTED_PATH[service.name],
+  given?: string,
 ): Promise<void> {
+  const path = given ?? STARTED_PATH[service.name];
+  // A path given asks for 200; the start probe of some services accepts a passing startup check.
+  const startedIsEnough = given === undefined && STARTED_BEFORE_READY.has(service.name);
   let exitCode: number | null | undefined;
   void service.exited.then((code) => {
     exitCode = code;
@@ -99,9 +105,12 @@ export async function waitUntilReady(
       if (exitCode !== undefined)
         throw new Error(`${service.name} exited with ${exitCode}; see ${service.logFile}`);
       const response = await fetch(`http://127.0.0.1:${service.port}${path}`);
-      return response.status;
+      if (response.status === 200) return true;
+      if (!startedIsEnough) return false;
+      const body = (await response.json()) as { checks?: { startup?: { ok: boolean } } };
+      return body.checks?.startup?.ok === true;
     },
-    (status) => status === 200,
+    (started) => started,
     { timeoutMs, intervalMs: 250, description: `${service.name} ready (log: ${service.logFile})` },
   );
 }

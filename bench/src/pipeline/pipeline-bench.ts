@@ -20,12 +20,16 @@ import { startServiceProcess } from '../harness/service-process';
 import { ratio } from '../harness/stats';
 import { SMALL_POPULATION, simulateArrivals } from './landed-data';
 import { prepareFeatureCalls, timeFeatureCalls } from './reference-features';
+import { runScaleLevels } from './scale-levels';
+import type { ScaleOptions, ScaleResults } from './scale-levels';
 
 /** Options of {@link runPipelineBenchmark}. */
 export interface PipelineBenchOptions {
   readonly transactions: number;
   readonly batchSize: number;
   readonly seed: number;
+  /** The run on a warehouse growing to the whole default simulation; null to skip it. */
+  readonly scale: ScaleOptions | null;
 }
 
 /** `docs/results/pipeline.json` `results`. */
@@ -56,6 +60,8 @@ export interface PipelineResults {
   readonly ratio: number | null;
   /** Stored vectors compared with the reference's: the two computed the same thing. */
   readonly check: { readonly compared: number; readonly mismatches: number };
+  /** The pipeline on a warehouse holding 10, 50 and 100 % of the default simulation. */
+  readonly scale?: ScaleResults;
 }
 
 /**
@@ -203,6 +209,7 @@ export async function runPipelineBenchmark(
       }
     }
     const batchSeconds = histogramOf(samples, 'streamtrain_pipeline_batch_duration_seconds');
+    const scale = options.scale === null ? undefined : await runScaleLevels(options.scale, context);
     progress(
       `pipeline: service ${fmt(featuresPerSecond)} features/s over ${seconds.toFixed(1)} s, ` +
         `${(featuresPerSecond / referencePerSecond).toFixed(3)} of computeFeatures alone`,
@@ -214,7 +221,8 @@ export async function runPipelineBenchmark(
         seed: options.seed,
         population: SMALL_POPULATION,
         pipelineSettings:
-          'defaults (AMQP_PREFETCH 1, PIPELINE_MATURITY_DAYS 7, DATABASE_POOL_SIZE 8)',
+          'defaults (AMQP_PREFETCH 32, PIPELINE_MATURITY_DAYS 7, PIPELINE_STATE_SLACK_DAYS 2, PIPELINE_STATE_CHECKPOINT_SECONDS 60, DATABASE_POOL_SIZE 8)',
+        ...(options.scale === null ? {} : { scale: options.scale }),
       },
       results: {
         transactions: data.inputs.length,
@@ -245,6 +253,7 @@ export async function runPipelineBenchmark(
         },
         ratio: ratio(featuresPerSecond, referencePerSecond),
         check: { compared, mismatches },
+        ...(scale === undefined ? {} : { scale }),
       },
     };
   } finally {

@@ -13,6 +13,7 @@ import {
   parseGateKind,
   parseMicroBatch,
   parsePositive,
+  parseOptimizerState,
   parseWarmStart,
   patternChangeFrom,
   resolveTestPeriod,
@@ -49,10 +50,12 @@ interface CliOptions {
   replayPositives: number;
   replayReservoir: number;
   warmStartFrom: 'latest' | 'champion';
+  optimizerState: 'restore' | 'reset';
   holdoutSettledDays: number;
   weightAveraging: number;
   weightAveragingBackoffRatio: number;
   weightAveragingBackoffSteps: number;
+  weightAveragingBackoffConsecutive: number;
   patternChangeDay?: number;
 }
 
@@ -126,6 +129,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       : {
           ratio: options.weightAveragingBackoffRatio,
           steps: options.weightAveragingBackoffSteps,
+          consecutive: options.weightAveragingBackoffConsecutive,
         };
   const started = performance.now();
   const replay = await runReplay(
@@ -156,6 +160,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       gate,
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
+      optimizerState: options.optimizerState,
       holdoutSettledDays: options.holdoutSettledDays,
       weightAveraging: options.weightAveraging,
       weightAveragingBackoff,
@@ -233,6 +238,7 @@ async function run(options: CliOptions, argv: readonly string[]): Promise<void> 
       gate,
       replayBuffer,
       warmStartFrom: options.warmStartFrom,
+      optimizerState: options.optimizerState,
       holdoutSettledDays: options.holdoutSettledDays,
       weightAveraging: options.weightAveraging,
       weightAveragingBackoff,
@@ -441,6 +447,12 @@ const program = new Command('quality')
     LIVE_DEFAULTS.warmStartFrom,
   )
   .option(
+    '--optimizer-state <mode>',
+    "Adam's state at a warm start: restore (the trainer: saved in the artifact) or reset",
+    parseOptimizerState,
+    'restore',
+  )
+  .option(
     '--holdout-settled-days <n>',
     'gate only on holdout examples this many days older than the watermark (TRAINER_HOLDOUT_SETTLED_DAYS)',
     parseCountOrZero,
@@ -464,6 +476,12 @@ const program = new Command('quality')
     'steps whose median is the reference of the back-off (TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS)',
     parseCount,
     LIVE_DEFAULTS.weightAveragingBackoffSteps,
+  )
+  .option(
+    '--weight-averaging-backoff-consecutive <n>',
+    'steps in a row above the ratio before averaging stops (TRAINER_WEIGHT_AVERAGING_BACKOFF_CONSECUTIVE)',
+    parseCount,
+    LIVE_DEFAULTS.weightAveragingBackoffConsecutive,
   )
   .option(
     '--pattern-change-day <n>',

@@ -32,8 +32,9 @@ export const LIVE_DEFAULTS = Object.freeze({
   warmStartFrom: DEFAULT_WARM_START,
   holdoutSettledDays: 7,
   weightAveraging: 0.5,
-  weightAveragingBackoffRatio: 1.5,
+  weightAveragingBackoffRatio: 0,
   weightAveragingBackoffSteps: 30,
+  weightAveragingBackoffConsecutive: 1,
 });
 
 /** The trainer's gates (`TRAINER_GATE`). */
@@ -52,6 +53,14 @@ export function parseGateKind(value: string): GateKind {
 export function parseWarmStart(value: string): 'latest' | 'champion' {
   if (value !== 'latest' && value !== 'champion') {
     throw new InvalidArgumentError('expected latest or champion');
+  }
+  return value;
+}
+
+/** Parses `--optimizer-state`. */
+export function parseOptimizerState(value: string): 'restore' | 'reset' {
+  if (value !== 'restore' && value !== 'reset') {
+    throw new InvalidArgumentError('expected restore or reset');
   }
   return value;
 }

@@ -8,7 +8,11 @@ import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { averagePrecision } from '@streamtrain/metrics';
 import { FraudModel, ReplayBuffer, gateCandidate, statisticalGate } from '@streamtrain/model';
 import type { GatePolicy, StatisticalGatePolicy } from '@streamtrain/model';
-import { InMemoryPipelineStore, runPipelinePass } from '@streamtrain/pipeline';
+import {
+  InMemoryPipelineStore,
+  PipelineFeatureState,
+  runPipelinePass,
+} from '@streamtrain/pipeline';
 import { createSimulation, eventTimeMs } from '@streamtrain/simulator';
 import type { SimulatedEvent, SimulatorOptions } from '@streamtrain/simulator';
 import {
@@ -74,6 +78,11 @@ export interface ReplayConfig {
   readonly replayBuffer: { readonly maxPositives: number; readonly reservoirSize: number } | null;
   /** The trainer's `TRAINER_WARM_START_FROM`. */
   readonly warmStartFrom: ModelAlias;
+  /**
+   * Adam's state at a warm start: `restore` (the trainer: the moments saved in the artifact) or
+   * `reset` (a fresh optimizer every step, the trainer before it kept them; for the ablation).
+   */
+  readonly optimizerState: 'restore' | 'reset';
   /** The trainer's `TRAINER_HOLDOUT_SETTLED_DAYS`: gate only on settled holdout examples. */
   readonly holdoutSettledDays: number;
   /** The trainer's `TRAINER_WEIGHT_AVERAGING`. */
@@ -191,11 +200,11 @@ function trainerGate(gate: ReplayConfig['gate']): GateStrategy {
   return metricsGate((candidate, champion) => gateCandidate(candidate, champion, gate.policy));
 }
 
-function fraudModels(seed: number): ModelFactory {
+function fraudModels(seed: number, optimizerState: 'restore' | 'reset'): ModelFactory {
   const names = featureNames();
   return {
     create: () => FraudModel.create(names, { seed }),
-    fromArtifact: (artifact) => FraudModel.fromArtifact(artifact),
+    fromArtifact: (artifact) => FraudModel.fromArtifact(artifact, { optimizerState }),
   };
 }
 
@@ -256,7 +265,7 @@ export async function runReplay(
   const endMs = startMs + days * DAY_MS;
   const width = featureNames().length;
   const maturityMs = config.maturityDays * DAY_MS;
-  const models = fraudModels(config.modelSeed);
+  const models = fraudModels(config.modelSeed, config.optimizerState);
   const fit: FitOptions = {
     epochs: config.epochs,
     batchSize: config.batchSize,
@@ -265,6 +274,7 @@ export async function runReplay(
   };
 
   const warehouse = new InMemoryPipelineStore();
+  const featureState = new PipelineFeatureState();
   const registry = new InMemoryTrainerStore('fraud', warehouse);
   const frozenRegistry = new InMemoryTrainerStore('frozen-peer', warehouse);
   const weeklyRegistry = new InMemoryTrainerStore('weekly-peer', warehouse);
@@ -464,6 +474,7 @@ export async function runReplay(
       runPipelinePass(warehouse, [batchId], {
         maturityMs,
         featureChunk: 100_000,
+        featureState,
         now: () => latestMs,
       }),
     );

@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../harness/service-process';
 import type { IngestResults } from '../ingest/ingest-bench';
 import type { IngestRun } from '../ingest/ingest-run';
 import type { PipelineResults } from '../pipeline/pipeline-bench';
+import type { ScaleResults } from '../pipeline/scale-levels';
 import type { LoadRun, ScoringResults } from '../scoring/scoring-bench';
 import type { TrainerResults } from '../trainer/trainer-bench';
 import { readResults } from './benchmark-result';
@@ -120,6 +121,15 @@ function summary(all: AllResults): string {
       `\`computeFeatures\` alone ${count(r.reference.featuresPerSecond)} features/s`,
       times(r.ratio),
     ]);
+    const full = r.scale?.levels[r.scale.levels.length - 1];
+    if (r.scale !== undefined && full !== undefined) {
+      rows.push([
+        `pipeline service, warehouse at ${fixed(full.share * 100, 0)} % of the default simulation`,
+        `${count(full.featuresPerSecond)} features/s`,
+        'target 60,000 features/s; flatness over 10/50/100 %: target ≥ 0.80',
+        `${times(full.featuresPerSecond / 60_000)}; ${r.scale.flatness === null ? 'n/a' : fixed(r.scale.flatness, 2)}`,
+      ]);
+    }
   }
   if (trainer !== undefined) {
     const r = trainer.results;
@@ -403,9 +413,57 @@ function pipelineSection(result: BenchmarkResult<PipelineResults>): string {
       ],
     ),
     '',
-    `Per batch (\`streamtrain_pipeline_batch_duration_seconds\`): mean ${fixed(r.service.batchSeconds.mean * 1000, 0)} ms, p99 ${fixed((r.service.batchSeconds.p99 ?? NaN) * 1000, 0)} ms. The feature computation is ${percent(r.reference.seconds / r.service.seconds)} of the service's time; the rest is the warehouse reads and writes around it, the largest being the history: ${fixed(r.reference.historyRows / r.transactions, 0)} rows read and decoded by the pipeline for every feature vector computed. Machine meanwhile: ${cpuText(r.service.machineCpu)}.`,
+    `Per pass (\`streamtrain_pipeline_batch_duration_seconds\`, up to 32 arrival batches): mean ${fixed(r.service.batchSeconds.mean * 1000, 0)} ms, p99 ${fixed((r.service.batchSeconds.p99 ?? NaN) * 1000, 0)} ms. The pipeline no longer reads history: its features come from the incremental feature state (\`FeatureState\`), so the reference's history rows (${fixed(r.reference.historyRows / r.transactions, 0)} per feature vector) are what it no longer reads; its time is the batch reads and the writes of features and examples. Machine meanwhile: ${cpuText(r.service.machineCpu)}.`,
     '',
+    ...(r.scale === undefined ? [] : scaleLines(r.scale)),
   ].join('\n');
+}
+
+function scaleLines(scale: ScaleResults): string[] {
+  const target = scale.levels[scale.levels.length - 1];
+  const checks = scale.levels.reduce(
+    (sum, level) => ({
+      compared: sum.compared + level.check.compared,
+      mismatches: sum.mismatches + level.check.mismatches,
+    }),
+    { compared: 0, mismatches: 0 },
+  );
+  const lags = scale.levels
+    .map((level) => level.eventLoopLagMaxSeconds)
+    .filter((lag): lag is number => lag !== null);
+  return [
+    '### On a warehouse growing to the whole default simulation',
+    '',
+    `The default simulation (${count(scale.simulation.customers)} customers, ${count(scale.simulation.terminals)} terminals, ${scale.simulation.days} days: ${count(scale.simulation.transactions)} transactions) is landed through the ingest write path in arrival batches of ${count(scale.batchSize)}, and the pipeline service (defaults, one process) features it as it lands. At each share of the history, the next chunk of transactions is landed in one warehouse transaction and timed from its first \`batch.arrived\` published to its last batch seen stored: reads, feature state, feature and example writes and \`features.ready\` included. Landing and featuring the rest of the history between chunks (${count(scale.fill.transactions)} transactions in ${secondsText(scale.fill.seconds)}) is not timed. For each chunk, the stored vectors of its middle batch were compared with \`computeFeatures\` over the raw warehouse rows (the old path): ${checks.mismatches === 0 ? `all ${count(checks.compared)} equal` : `${count(checks.mismatches)} of ${count(checks.compared)} differ`}.`,
+    '',
+    table(
+      [
+        'warehouse holds',
+        'transactions then',
+        'chunk',
+        'features/s',
+        'time',
+        'pass mean / p99',
+        'event-loop lag max',
+        'load average (1, 5, 15 min) after',
+      ],
+      scale.levels.map((level) => [
+        `${fixed(level.share * 100, 0)} %`,
+        count(level.warehouseTransactions),
+        `${count(level.transactions)} tx, ${count(level.examples)} examples`,
+        `**${count(level.featuresPerSecond)}**`,
+        secondsText(level.seconds),
+        `${fixed(level.passSeconds.mean * 1000, 0)} / ${fixed((level.passSeconds.p99 ?? NaN) * 1000, 0)} ms`,
+        level.eventLoopLagMaxSeconds === null
+          ? 'n/a'
+          : `${fixed(level.eventLoopLagMaxSeconds * 1000, 0)} ms`,
+        level.loadAverageAfter.join(', '),
+      ]),
+    ),
+    '',
+    `Flatness (slowest share's features/s over the fastest's): ${scale.flatness === null ? 'n/a' : fixed(scale.flatness, 2)} (target ≥ 0.80: ${scale.flatness === null ? 'n/a' : met(scale.flatness >= 0.8)}). With the full simulation in the warehouse: ${target === undefined ? 'n/a' : `${count(target.featuresPerSecond)} features/s`} (target ≥ 60,000: ${target === undefined ? 'n/a' : met(target.featuresPerSecond >= 60_000)}). Longest event-loop delay of the pipeline while a chunk ran (\`nodejs_eventloop_lag_max_seconds\`): ${lags.length === 0 ? 'n/a' : `${fixed(Math.max(...lags) * 1000, 0)} ms`} (target ≤ 100 ms: ${lags.length === 0 ? 'n/a' : met(Math.max(...lags) <= 0.1)}). Checkpoints of the feature state during the run: ${count(scale.checkpoints.count)}${scale.checkpoints.meanSeconds === null ? '' : `, ${fixed(scale.checkpoints.meanSeconds, 2)} s each on average`}. Pipeline memory: peak RSS ${count(scale.memory.vmHwmMiB)} MiB.`,
+    '',
+  ];
 }
 
 function trainerSection(result: BenchmarkResult<TrainerResults>): string {
@@ -554,7 +612,7 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
     '',
     provenance(result),
     '',
-    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by autocannon in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
+    `The scorer as its own process (\`node services/scorer/dist/main.js\`), its HTTP API driven by wrk (constant pace per connection, microsecond latencies) in another process. ${r.provisional ? '**Provisional**: the machine was busy when the run started; re-measure on a quiet one.' : ''}`,
     '',
     table(
       ['run', 'result'],

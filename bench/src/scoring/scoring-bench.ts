@@ -24,7 +24,7 @@ import { inTransaction, migrate, registerModelVersion } from '@streamtrain/wareh
 import type { Pool } from '@streamtrain/warehouse';
 import type { BenchContext, BenchOutcome } from '../harness/bench-context';
 import { fmt, progress } from '../harness/progress';
-import { REPO_ROOT, startServiceProcess } from '../harness/service-process';
+import { startServiceProcess } from '../harness/service-process';
 import { fillTopic } from '../ingest/fill-topic';
 import { simulatedTransactions } from '../ingest/simulated-transactions';
 
@@ -43,10 +43,11 @@ export interface ScoringBenchOptions {
   readonly seed: number;
 }
 
-/** One autocannon run, as measured by the load generator (a process of its own). */
+/** One load run, as measured by the load generator (wrk, a process of its own). */
 export interface LoadRun {
   readonly requests: number;
   readonly requestsPerSecond: number;
+  readonly connections?: number;
   readonly non2xx: number;
   readonly errors: number;
   readonly latencyMs: { p50: number; p99: number; max: number };
@@ -99,57 +100,105 @@ async function registerChampion(pool: Pool, seed: number): Promise<string> {
   return versionId;
 }
 
-/** Runs autocannon as its own process (the load generator must not share the scorer's CPU time slice). */
-async function autocannon(
+/** Seconds of load before the measured single-transaction run. */
+const WARM_UP_SECONDS = 5;
+
+/**
+ * The load generator's script: the request, a fixed pace per connection, and the summary as one
+ * JSON line (latencies in microseconds, from wrk's own histogram).
+ */
+const WRK_SCRIPT = `
+local f = assert(io.open(os.getenv("WRK_BODY_FILE"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
+local pace = tonumber(os.getenv("WRK_DELAY_MS"))
+if pace > 0 then
+  function delay() return pace end
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"durationUs":%d,"status":%d,"errors":%d,"p50":%d,"p99":%d,"max":%d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+`;
+
+/**
+ * Drives `url` with wrk (a C load generator, its own process, so it takes little of the two
+ * cores the scorer shares with it). With `rate`, each connection sends its next request a fixed
+ * delay after the previous response, enough connections for at least that rate; without, the
+ * connections send back to back (the batch run). wrk times each request in microseconds; the
+ * pace is in whole milliseconds, so the rate achieved is reported, not assumed.
+ */
+async function wrk(
   url: string,
   body: string,
   seconds: number,
-  extra: readonly string[],
+  load: { readonly rate: number } | { readonly connections: number },
 ): Promise<LoadRun> {
-  const bin = path.join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-  // The body goes through a file: a batch is larger than a command line may be.
+  // A 2 ms pace per connection, and 30 % more connections than the rate needs at that pace, for
+  // the time each request itself takes.
+  const delayMs = 'rate' in load ? 2 : 0;
+  const connections =
+    'rate' in load
+      ? Math.max(1, Math.ceil(((load.rate * delayMs) / 1000) * 1.3))
+      : load.connections;
   const dir = mkdtempSync(path.join(tmpdir(), 'scoring-bench-'));
   const bodyFile = path.join(dir, 'body.json');
+  const scriptFile = path.join(dir, 'load.lua');
   writeFileSync(bodyFile, body);
+  writeFileSync(scriptFile, WRK_SCRIPT);
   const { stdout } = await run(
-    process.execPath,
-    [
-      bin,
-      '--json',
-      '--duration',
-      String(seconds),
-      '--method',
-      'POST',
-      '--headers',
-      `authorization=Bearer ${TOKEN}`,
-      '--headers',
-      'content-type=application/json',
-      '--input',
-      bodyFile,
-      ...extra,
-      url,
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  ).finally(() => rmSync(dir, { recursive: true, force: true }));
-  const report = JSON.parse(stdout) as {
-    requests: { total: number; average: number };
-    non2xx: number;
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', scriptFile, url],
+    {
+      env: {
+        ...process.env,
+        WRK_BODY_FILE: bodyFile,
+        WRK_TOKEN: TOKEN,
+        WRK_DELAY_MS: String(delayMs),
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  )
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') {
+        throw new Error(
+          "wrk not found: run `bash infra/install-tools.sh` (it installs Debian's wrk)",
+        );
+      }
+      throw error;
+    })
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  if (line === undefined) throw new Error(`wrk printed no summary: ${stdout}`);
+  const report = JSON.parse(line) as {
+    requests: number;
+    durationUs: number;
+    status: number;
     errors: number;
-    duration: number;
-    latency: { p50: number; p99: number; max: number };
+    p50: number;
+    p99: number;
+    max: number;
   };
+  const ms = (us: number): number => Math.round(us / 10) / 100;
   return {
-    requests: report.requests.total,
-    requestsPerSecond: Math.round(report.requests.total / report.duration),
-    non2xx: report.non2xx,
+    requests: report.requests,
+    requestsPerSecond: Math.round(report.requests / (report.durationUs / 1e6)),
+    connections,
+    non2xx: report.status,
     errors: report.errors,
-    latencyMs: { p50: report.latency.p50, p99: report.latency.p99, max: report.latency.max },
+    latencyMs: { p50: ms(report.p50), p99: ms(report.p99), max: ms(report.max) },
   };
 }
 
 /**
  * Benchmark 5: the scorer as a process of its own. Streams `messages` transactions through it
- * (scores/s to `tx.scores`, acks = all), then drives its HTTP API from autocannon in another
+ * (scores/s to `tx.scores`, acks = all), then drives its HTTP API from wrk in another
  * process: single transactions at `rate` req/s (latency), batches of `batchSize` (throughput),
  * and the single run again while a new champion is published (non-2xx must be 0).
  */
@@ -214,18 +263,16 @@ export async function runScoringBenchmark(
 
   const url = `http://127.0.0.1:${port}/v1/score`;
   const single = JSON.stringify(feed[feed.length - 1]);
-  const singleRun = await autocannon(url, single, options.seconds, [
-    '--connections',
-    '20',
-    '--overallRate',
-    String(options.rate),
-  ]);
+  // Warm-up, not reported: the HTTP path's first seconds run unoptimised code, and the heap
+  // the stream run left behind is still being collected.
+  await wrk(url, single, WARM_UP_SECONDS, { rate: options.rate });
+  const singleRun = await wrk(url, single, options.seconds, { rate: options.rate });
   progress(
     `scoring: single p99 ${singleRun.latencyMs.p99} ms at ${fmt(singleRun.requestsPerSecond)} req/s`,
   );
 
   const batch = JSON.stringify({ transactions: feed.slice(-options.batchSize) });
-  const batchRun = await autocannon(url, batch, options.seconds, ['--connections', '4']);
+  const batchRun = await wrk(url, batch, options.seconds, { connections: 4 });
   const httpBatch = {
     ...batchRun,
     batchSize: options.batchSize,
@@ -240,12 +287,7 @@ export async function runScoringBenchmark(
     logger: testLogger,
     onFatal: () => undefined,
   });
-  const swapping = autocannon(url, single, options.seconds, [
-    '--connections',
-    '20',
-    '--overallRate',
-    String(options.rate),
-  ]);
+  const swapping = wrk(url, single, options.seconds, { rate: options.rate });
   await new Promise((resolve) => setTimeout(resolve, (options.seconds * 1000) / 3));
   const swappedTo = await registerChampion(schema.pool, 2);
   await amqp.publish({

@@ -130,7 +130,7 @@ async function assertQueue(channel: Channel, queue: string, dlx: string): Promis
 }
 
 /** `host:port` of an AMQP URL, for messages (never its credentials). */
-function serverOf(url: string): string {
+export function amqpServerOf(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.hostname}:${parsed.port || (parsed.protocol === 'amqps:' ? '5671' : '5672')}`;
@@ -199,7 +199,7 @@ export async function connectAmqp(options: AmqpOptions): Promise<AmqpClient> {
       if (tls !== undefined) {
         throw new StreamtrainError(
           'AMQP_TLS_FAILED',
-          `the certificate of RabbitMQ at ${serverOf(options.url)} is not trusted (${tls}); start ` +
+          `the certificate of RabbitMQ at ${amqpServerOf(options.url)} is not trusted (${tls}); start ` +
             'the service with NODE_EXTRA_CA_CERTS=<the CA file> naming the CA that signed it ' +
             '(docs/OPERATIONS.md)',
           { retriable: false, cause: error },

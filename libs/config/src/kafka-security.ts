@@ -14,6 +14,18 @@ export const kafkaSaslMechanisms = [
 /** A SASL mechanism, lower case as kafkajs names them. */
 export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
 
+/**
+ * The Kafka client libraries `libs/kafka` can run on, behind one interface (docs/DEPENDENCIES.md
+ * says why there are two and which is the default).
+ */
+export const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
+
+/** A Kafka client library: `kafkajs` or `platformatic` (@platformatic/kafka). */
+export type KafkaClientName = (typeof kafkaClientNames)[number];
+
+/** The client used when `KAFKA_CLIENT` is not set. */
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'kafkajs';
+
 const path = (): z.ZodString => z.string().min(1);
 
 /**
@@ -27,6 +39,11 @@ export const kafkaEnvShape = {
   KAFKA_BROKERS: commaList().default(['127.0.0.1:9092']),
   /** Client id sent to the brokers (shows in broker logs and quotas). */
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  /**
+   * The client library: `kafkajs` or `platformatic` (@platformatic/kafka). Both keep the same
+   * delivery guarantees; docs/BENCHMARKS.md compares them. @default 'kafkajs'
+   */
+  KAFKA_CLIENT: z.enum(kafkaClientNames).default(DEFAULT_KAFKA_CLIENT),
   /**
    * Connect with TLS. Brokers are verified against the system's CAs unless `KAFKA_SSL_CA_FILE`
    * names others. @default false
@@ -95,6 +112,8 @@ export type KafkaSasl =
 /** Where and how to connect to Kafka: spread into `createKafkaClient`'s options. */
 export interface KafkaConnection {
   brokers: string[];
+  /** The client library. */
+  client: KafkaClientName;
   /** TLS on; `{}` means the system's CAs and no client certificate. */
   ssl?: KafkaTls;
   sasl?: KafkaSasl;
@@ -267,7 +286,10 @@ export function kafkaConnectionOf(env: KafkaEnv): KafkaConnection {
   const problems = kafkaSecurityProblems(env);
   if (problems.length > 0)
     throw new ConfigError(problems.map((problem) => `${problem.variable}: ${problem.message}`));
-  const connection: KafkaConnection = { brokers: [...env.KAFKA_BROKERS] };
+  const connection: KafkaConnection = {
+    brokers: [...env.KAFKA_BROKERS],
+    client: env.KAFKA_CLIENT,
+  };
   if (env.KAFKA_SSL) {
     connection.ssl = {
       ...(env.KAFKA_SSL_CA_FILE === undefined ? {} : { caFile: env.KAFKA_SSL_CA_FILE }),

@@ -103,3 +103,15 @@ export function countAtOrBeforeEvent(
   }
   return low;
 }
+
+/** First position in ascending `list` whose value is at least `value`. */
+export function lowerBound(list: readonly number[], value: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((list[middle] as number) < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

@@ -11,6 +11,25 @@ export interface EventTimeRange {
 }
 
 /**
+ * How far before a transaction its features reach: the longest customer window, the longest
+ * terminal window plus the delay, or the label-profile window. A feature at time `t` reads only
+ * transactions with event time in `(t - lookBackMs, t]`.
+ *
+ * @throws RangeError when the options are invalid (see `resolveFeatureOptions`).
+ */
+export function lookBackMs(options?: Partial<FeatureOptions>): number {
+  const { customerWindowsDays, terminalWindowsDays, terminalDelayDays, labelProfileDays } =
+    resolveFeatureOptions(options);
+  const days = Math.max(
+    0,
+    labelProfileDays,
+    ...customerWindowsDays,
+    ...terminalWindowsDays.map((window) => window + terminalDelayDays),
+  );
+  return days * DAY_MS;
+}
+
+/**
  * The history that `computeFeatures` needs for these targets: every transaction with
  * `fromMs <= eventTimeMs <= toMs`, and the fraud labels reported at or before `toMs`. `fromMs` lies
  * the longest look-back (the longest customer window, the longest terminal window plus the
@@ -25,19 +44,12 @@ export function historyRange(
   targets: readonly FeatureInput[],
   options?: Partial<FeatureOptions>,
 ): EventTimeRange {
-  const { customerWindowsDays, terminalWindowsDays, terminalDelayDays, labelProfileDays } =
-    resolveFeatureOptions(options);
-  const lookBackDays = Math.max(
-    0,
-    labelProfileDays,
-    ...customerWindowsDays,
-    ...terminalWindowsDays.map((days) => days + terminalDelayDays),
-  );
+  const lookBack = lookBackMs(options);
   let earliest = Number.POSITIVE_INFINITY;
   let latest = Number.NEGATIVE_INFINITY;
   for (const { eventTimeMs } of targets) {
     earliest = Math.min(earliest, eventTimeMs);
     latest = Math.max(latest, eventTimeMs);
   }
-  return { fromMs: earliest - lookBackDays * DAY_MS, toMs: latest };
+  return { fromMs: earliest - lookBack, toMs: latest };
 }

@@ -1,6 +1,8 @@
 import { logLevel } from 'kafkajs';
 import type { logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createUnreachableReport } from './unreachable-report';
+import type { UnreachableReportOptions } from './unreachable-report';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -10,12 +12,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** Options of {@link pinoLogCreator}. */
-export interface LogBridgeOptions {
-  /** Clock, for tests. @default Date.now */
-  now?: () => number;
-  /** How long repeats of an unreachable broker stay at debug level. @default 60000 */
-  repeatAfterMs?: number;
-}
+export type LogBridgeOptions = UnreachableReportOptions;
 
 // kafkajs's lines for a socket that could not be opened: `connect ECONNREFUSED host:port`,
 // `getaddrinfo ENOTFOUND host`, `Connection timeout`.
@@ -30,13 +27,12 @@ const UNREACHABLE = /\b(?:connect|getaddrinfo) (E[A-Z]+)\b(?: ([^\s,;]+))?|Conne
  *
  * A broker that cannot be reached is reported once, as one warning naming the broker and the
  * cause, instead of kafkajs's two error lines (with a stack) per retry; the repeats go to debug
- * level, and a minute on, if it still fails, one more warning says how many attempts failed.
+ * level (each connect attempt's line marked `connectAttempt: true`), and a minute on, if it still
+ * fails, one more warning says how many attempts failed.
  */
 export function pinoLogCreator(logger: Logger, options: LogBridgeOptions = {}): logCreator {
   const bound = new Set([...Object.keys(logger.bindings()), 'level', 'time', 'msg', 'kafkajs']);
-  const now = options.now ?? Date.now;
-  const repeatAfterMs = options.repeatAfterMs ?? 60_000;
-  const reported = new Map<string, { at: number; attempts: number }>();
+  const report = createUnreachableReport(logger, options);
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _library, ...extra } = log;
@@ -49,27 +45,9 @@ export function pinoLogCreator(logger: Logger, options: LogBridgeOptions = {}): 
         const cause = unreachable[1] ?? 'timeout';
         const broker =
           typeof extra.broker === 'string' ? extra.broker : (unreachable[2] ?? 'unknown');
-        const key = `${broker} ${cause}`;
-        const last = reported.get(key);
-        const attempt = namespace === 'Connection' ? 1 : 0;
-        // A new outage: none yet, or the last report is old and nothing failed since.
-        if (last === undefined || (last.attempts === 0 && now() - last.at >= repeatAfterMs)) {
-          reported.set(key, { at: now(), attempts: 0 });
-          logger.warn(
-            { kafkajs: namespace, broker, cause },
-            `cannot reach Kafka broker ${broker} (${cause}); retrying (repeats are logged at debug level)`,
-          );
-          return;
-        }
-        last.attempts += attempt;
-        if (attempt === 1 && now() - last.at >= repeatAfterMs) {
-          logger.warn(
-            { kafkajs: namespace, broker, cause, attempts: last.attempts },
-            `still cannot reach Kafka broker ${broker} (${cause}): ${last.attempts} failed attempts since the last report`,
-          );
-          reported.set(key, { at: now(), attempts: 0 });
-          return;
-        }
+        const countsAsAttempt = namespace === 'Connection';
+        if (report({ broker, cause, countsAsAttempt }, { kafkajs: namespace })) return;
+        if (countsAsAttempt) fields.connectAttempt = true;
         logger.debug(fields, message);
         return;
       }

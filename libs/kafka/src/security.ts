@@ -1,18 +1,28 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import type { SASLOptions as PlatformaticSasl } from '@platformatic/kafka';
 import type { OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
 import type { KafkaSasl, KafkaTls } from '@streamtrain/config';
 import { StreamtrainError, tlsVerifyFailure } from '@streamtrain/contracts';
+import { errorChain } from './kafka-errors';
 
-/** kafkajs's `ssl` option: the PEM files read now, so a vanished file fails at startup. */
-export function kafkajsSsl(tls: KafkaTls): ConnectionOptions | true {
-  if (tls.caFile === undefined && tls.certFile === undefined) return true;
+/**
+ * Node's TLS options for `tls`: the PEM files read now, so a vanished file fails at startup.
+ * `{}` (no files) verifies the brokers against the system's CAs. @platformatic/kafka's `tls`.
+ */
+export function tlsOptions(tls: KafkaTls): ConnectionOptions {
   return {
     ...(tls.caFile === undefined ? {} : { ca: [readFileSync(tls.caFile, 'utf8')] }),
     ...(tls.certFile === undefined ? {} : { cert: readFileSync(tls.certFile, 'utf8') }),
     ...(tls.keyFile === undefined ? {} : { key: readFileSync(tls.keyFile, 'utf8') }),
     ...(tls.keyPassword === undefined ? {} : { passphrase: tls.keyPassword }),
   };
+}
+
+/** kafkajs's `ssl` option: {@link tlsOptions}, or `true` for the system's CAs alone. */
+export function kafkajsSsl(tls: KafkaTls): ConnectionOptions | true {
+  const options = tlsOptions(tls);
+  return Object.keys(options).length === 0 ? true : options;
 }
 
 /** Renew a cached token this long before the provider says it expires. */
@@ -72,16 +82,16 @@ export function clientCredentialsProvider(
   };
 }
 
-/** kafkajs's `sasl` option. */
-export function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
-  if (sasl.mechanism !== 'oauthbearer') return sasl;
+type OauthbearerSasl = Extract<KafkaSasl, { mechanism: 'oauthbearer' }>;
+
+/**
+ * Where OAUTHBEARER tokens come from: a file something else keeps fresh (read at every
+ * authentication: its writer owns the token's lifetime) or the client-credentials grant.
+ */
+function oauthTokenProvider(sasl: OauthbearerSasl): () => Promise<OauthbearerProviderResponse> {
   const { tokenFile, tokenUrl, clientId, clientSecret, scope } = sasl;
   if (tokenFile !== undefined) {
-    return {
-      mechanism: 'oauthbearer',
-      // Read at every authentication: whatever keeps the file fresh owns the token's lifetime.
-      oauthBearerProvider: () => Promise.resolve({ value: readFileSync(tokenFile, 'utf8').trim() }),
-    };
+    return () => Promise.resolve({ value: readFileSync(tokenFile, 'utf8').trim() });
   }
   if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) {
     throw new StreamtrainError(
@@ -89,27 +99,42 @@ export function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
       'OAUTHBEARER needs a token file or a token URL with client id and secret',
     );
   }
-  return {
-    mechanism: 'oauthbearer',
-    oauthBearerProvider: clientCredentialsProvider({
-      tokenUrl,
-      clientId,
-      clientSecret,
-      ...(scope === undefined ? {} : { scope }),
-    }),
-  };
+  return clientCredentialsProvider({
+    tokenUrl,
+    clientId,
+    clientSecret,
+    ...(scope === undefined ? {} : { scope }),
+  });
 }
 
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  let current: unknown = error;
-  while (current !== undefined && current !== null && chain.length < 8) {
-    chain.push(current);
-    current =
-      (current as { cause?: unknown; originalError?: unknown }).cause ??
-      (current as { originalError?: unknown }).originalError;
+/** kafkajs's `sasl` option. */
+export function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
+  if (sasl.mechanism !== 'oauthbearer') return sasl;
+  return { mechanism: 'oauthbearer', oauthBearerProvider: oauthTokenProvider(sasl) };
+}
+
+/** @platformatic/kafka's `sasl` option (mechanisms in capitals, the token as a provider). */
+export function platformaticSasl(sasl: KafkaSasl): PlatformaticSasl {
+  if (sasl.mechanism !== 'oauthbearer') {
+    return {
+      mechanism:
+        sasl.mechanism === 'plain'
+          ? 'PLAIN'
+          : sasl.mechanism === 'scram-sha-256'
+            ? 'SCRAM-SHA-256'
+            : 'SCRAM-SHA-512',
+      username: sasl.username,
+      password: sasl.password,
+    };
   }
-  return chain;
+  const provider = oauthTokenProvider(sasl);
+  return { mechanism: 'OAUTHBEARER', token: async () => (await provider()).value };
+}
+
+/** True for a refused SASL authentication, as either client reports it. */
+function isSaslRefusal(error: unknown): boolean {
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === 'KafkaJSSASLAuthenticationError' || code === 'PLT_KFK_AUTHENTICATION';
 }
 
 /**
@@ -122,11 +147,14 @@ export function explainConnectError(
   connection: { brokers: readonly string[]; sasl?: KafkaSasl; ssl?: KafkaTls },
 ): StreamtrainError {
   const brokers = connection.brokers.join(',');
-  const chain = causes(error);
-  const sasl = chain.find(
-    (inner) => (inner as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError',
-  );
+  const chain = errorChain(error);
+  const sasl = chain.find(isSaslRefusal);
   if (sasl !== undefined) {
+    // @platformatic/kafka says "SASL authentication failed." and puts the broker's words in the cause.
+    const brokerSaid = errorChain((sasl as Error).cause)
+      .map((inner) => (inner as Error).message)
+      .find((message) => typeof message === 'string' && message.length > 0);
+    const said = [(sasl as Error).message, brokerSaid].filter(Boolean).join(' ');
     const who =
       connection.sasl !== undefined && 'username' in connection.sasl
         ? ` for user "${connection.sasl.username}"`
@@ -134,12 +162,12 @@ export function explainConnectError(
     const mechanism = connection.sasl?.mechanism.toUpperCase() ?? 'SASL';
     return new StreamtrainError(
       'KAFKA_AUTH_FAILED',
-      `Kafka at ${brokers} refused ${mechanism} authentication${who} (${(sasl as Error).message}); ` +
+      `Kafka at ${brokers} refused ${mechanism} authentication${who} (${said}); ` +
         'check KAFKA_SASL_MECHANISM and the credentials',
       { retriable: false, cause: error },
     );
   }
-  const tls = tlsVerifyFailure(error);
+  const tls = chain.map(tlsVerifyFailure).find((code) => code !== undefined);
   if (tls !== undefined) {
     return new StreamtrainError(
       'KAFKA_TLS_FAILED',

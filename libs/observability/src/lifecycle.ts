@@ -84,7 +84,6 @@ export async function runMain(service: Service, options: RunMainOptions): Promis
   const { logger } = options;
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let stopping: Promise<void> | undefined;
-  let starting = true;
   const stop = (signal: string): Promise<void> =>
     (stopping ??= (async () => {
       logger.info({ signal }, 'stopping');
@@ -97,18 +96,20 @@ export async function runMain(service: Service, options: RunMainOptions): Promis
       } finally {
         logger.flush();
       }
-      // Stopped while start still waits for a dependency (a broker that does not answer retries
-      // for a minute): nothing is left to hand over, so exit now instead of when start gives up.
-      if (starting && signal !== 'start-failed') process.exit();
+      // Stopped: nothing is left to hand over, so exit now, even while start still waits for a
+      // dependency or a client's retry timers (a Kafka connect in hand retries for a minute)
+      // would keep the process alive (pino flushes its destination on exit).
+      process.exit();
     })());
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   try {
     await service.start();
-    starting = false;
     logger.info('started');
   } catch (error) {
-    starting = false;
+    // A start that a signal's stop ended (a wait for a broker aborted) is a requested stop, not a
+    // failure: that stop exits (0 when it went well).
+    if (stopping !== undefined) return await stopping;
     logger.fatal({ err: error }, 'start failed');
     process.exitCode = 1;
     await stop('start-failed');

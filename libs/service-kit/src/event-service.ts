@@ -1,4 +1,3 @@
-import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient, IncomingEvent, Verdict } from '@streamtrain/amqp';
 import {
   Counter,
@@ -14,6 +13,7 @@ import type { OutboxTable, Pool } from '@streamtrain/warehouse';
 import type { FastifyInstance } from 'fastify';
 import { createCountedPool, publishPendingStep, relayOutbox } from './warehouse-link';
 import { listenEarly } from './early-ops-server';
+import { connectAmqpWhenReachable } from './dependency-wait';
 
 /** What the consumer of an event service is given to build its handler. */
 export interface EventServiceContext {
@@ -126,8 +126,10 @@ export function createEventService(options: EventServiceOptions): EventService {
   let relay: OutboxRelay | undefined;
   let cancelConsumer: (() => Promise<void>) | undefined;
   let listeningPort = 0;
+  const stopping = new AbortController();
 
   const stop = once(async () => {
+    stopping.abort(new Error(`${options.name} stopped while starting`));
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
@@ -159,13 +161,10 @@ export function createEventService(options: EventServiceOptions): EventService {
       listeningPort = ops.port;
       ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: options.databaseUrl, schema: options.schema, logger });
-      ops.phase('connecting to RabbitMQ');
-      const client = await connectAmqp({
-        url: options.amqpUrl,
-        exchange: options.exchange,
-        logger,
-        onFatal: options.onFatal,
-      });
+      const client = await connectAmqpWhenReachable(
+        { url: options.amqpUrl, exchange: options.exchange, logger, onFatal: options.onFatal },
+        { ops, signal: stopping.signal },
+      );
       amqp = client;
       relay = relayOutbox({
         pool,

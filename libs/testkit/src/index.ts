@@ -6,3 +6,5 @@ export * from './event-harness';
 export * from './secure-kafka';
 export * from './own-rabbitmq';
 export * from './tls-servers';
+export * from './tcp-forwarder';
+export * from './service-process';

@@ -11,6 +11,11 @@ export interface AveragingBackoff {
   readonly steps: number;
   /** A step averages only if its fresh-fraud loss is at most this many times the reference. */
   readonly ratio: number;
+  /**
+   * Steps in a row above the ratio before averaging stops: one step's loss over a couple of dozen
+   * new frauds is noisy, a pattern change keeps it high step after step. @default 1
+   */
+  readonly consecutive?: number;
 }
 
 /** What the schedule decided for one step. */
@@ -57,12 +62,13 @@ function median(values: readonly number[]): number {
 
 /**
  * Decides each step's averaging share: `alpha`, unless `backoff` is set and the start model's
- * fresh-fraud loss is above `ratio` times the median of the last `steps` steps' (then 0, so the
- * step moves the model at full speed). Its memory is the recent losses, in process: after a
+ * fresh-fraud loss is above `ratio` times the median of the last `steps` steps' for `consecutive`
+ * steps in a row (then 0, so the step moves the model at full speed). Its memory is the recent losses, in process: after a
  * restart it averages with `alpha` until it has seen a few steps again.
  */
 export class AveragingSchedule {
   private readonly recent: number[] = [];
+  private above = 0;
 
   constructor(
     private readonly alpha: number,
@@ -76,6 +82,12 @@ export class AveragingSchedule {
     }
     if (backoff !== undefined && !(backoff.ratio > 0)) {
       throw new RangeError(`backoff ratio must be positive, got ${backoff.ratio}`);
+    }
+    const consecutive = backoff?.consecutive ?? 1;
+    if (!(Number.isInteger(consecutive) && consecutive > 0)) {
+      throw new RangeError(
+        `backoff consecutive steps must be a positive integer, got ${consecutive}`,
+      );
     }
   }
 
@@ -94,8 +106,12 @@ export class AveragingSchedule {
       this.recent.length >= Math.min(MIN_REFERENCE_STEPS, backoff.steps)
         ? median(this.recent)
         : null;
-    const drifting =
-      loss !== null && referenceLoss !== null && loss > backoff.ratio * referenceLoss;
+    // A step without new frauds says nothing either way: the run of high steps goes on.
+    if (loss !== null) {
+      this.above =
+        referenceLoss !== null && loss > backoff.ratio * referenceLoss ? this.above + 1 : 0;
+    }
+    const drifting = loss !== null && this.above >= (backoff.consecutive ?? 1);
     if (loss !== null) {
       this.recent.push(loss);
       if (this.recent.length > backoff.steps) this.recent.shift();

@@ -28,6 +28,27 @@ export async function enqueueOutbox(
   );
 }
 
+/** Enqueues several events in one statement (see {@link enqueueOutbox}). */
+export async function enqueueOutboxEvents(
+  client: PoolClient,
+  table: OutboxTable,
+  events: readonly OutboxEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await client.query(
+    `INSERT INTO ${assertIdentifier(table)} (event_id, routing_key, payload)
+     SELECT id, key, payload FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY
+       AS e(id, key, payload, position)
+     ORDER BY position
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      events.map((event) => event.eventId),
+      events.map((event) => event.routingKey),
+      events.map((event) => JSON.stringify(event.payload)),
+    ],
+  );
+}
+
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
   pool: Pool;

@@ -9,6 +9,7 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
+import { listenEarly } from '@streamtrain/service-kit';
 import { createPool, ping } from '@streamtrain/warehouse';
 import type { ConsoleConfig } from './config';
 import { createConsoleMetrics } from './adapters/console-metrics';
@@ -112,25 +113,42 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
     snapshot,
     refreshMs: config.CONSOLE_REFRESH_MS,
   });
+  const brokers = config.KAFKA_BROKERS.join(',');
+  let adminFailures = 0;
+  // A stop does not wait for a connect in hand (the Kafka client retries for about a minute).
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) =>
+    stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const connectAdmin = async (): Promise<void> => {
     if (admin !== undefined) return;
     connecting ??= kafka
       .admin()
-      .then((connected) => {
+      .then(async (connected) => {
+        if (stopping.signal.aborted) return connected.disconnect();
         admin = connected;
+        if (adminFailures > 0) logger.info({ brokers }, `reached Kafka at ${brokers}`);
       })
       .catch((error: unknown) => {
-        logger.warn({ err: error }, 'Kafka admin cannot connect yet');
+        // An unreachable broker is already one warning of the Kafka client's (and `/readyz`
+        // names it): debug here. Anything else (credentials, TLS) once as a warning.
+        adminFailures += 1;
+        const unreachable = (error as { code?: unknown }).code === 'BROKER_UNAVAILABLE';
+        logger[adminFailures === 1 && !unreachable ? 'warn' : 'debug'](
+          { err: error, brokers, failures: adminFailures },
+          `cannot connect to Kafka at ${brokers} yet; retrying every poll`,
+        );
       })
       .finally(() => {
         connecting = undefined;
       });
-    await connecting;
+    await Promise.race([connecting, stopped]);
   };
   const stoppers: (() => Promise<void>)[] = [];
   let listeningPort = 0;
 
   const stop = once(async () => {
+    stopping.abort();
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
@@ -153,12 +171,21 @@ export function createConsoleService(config: ConsoleConfig, logger: Logger): Con
   return {
     port: () => listeningPort,
     async start() {
-      health.register('kafka', () => admin !== undefined && lag.current().error === null);
+      health.register('kafka', () => {
+        if (admin === undefined) throw new Error(`connecting to Kafka at ${brokers}`);
+        const { error } = lag.current();
+        if (error !== null) throw new Error(error);
+        return true;
+      });
       health.register('warehouse', () => ping(pool));
-      await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-      const address = http.server.address();
-      listeningPort =
-        typeof address === 'object' && address !== null ? address.port : config.HTTP_PORT;
+      // Nothing to wait for: Kafka, the warehouse and the services are read in the background,
+      // and `/readyz` names whichever of Kafka and the warehouse is not there.
+      const ops = await listenEarly(http, health, {
+        port: config.HTTP_PORT,
+        host: config.HTTP_HOST,
+      });
+      listeningPort = ops.port;
+      ops.started();
       stoppers.push(
         every(config.CONSOLE_LAG_POLL_MS, async () => {
           await connectAdmin();

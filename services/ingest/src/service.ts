@@ -1,4 +1,3 @@
-import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
 import { kafkaConnectionOf } from '@streamtrain/config';
 import { createKafkaClient } from '@streamtrain/kafka';
@@ -12,6 +11,7 @@ import {
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
 import {
+  connectAmqpWhenReachable,
   createCountedPool,
   listenEarly,
   publishPendingStep,
@@ -74,7 +74,10 @@ export function createIngestService(
     return [...all.filter((topic) => pattern.test(topic)), config.INGEST_LABELS_TOPIC];
   };
 
+  const stopping = new AbortController();
+
   const stop = once(async () => {
+    stopping.abort(new Error('ingest stopped while starting'));
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
@@ -106,13 +109,10 @@ export function createIngestService(
       listeningPort = ops.port;
       ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
-      ops.phase('connecting to RabbitMQ');
-      amqp = await connectAmqp({
-        url: config.AMQP_URL,
-        exchange: config.AMQP_EXCHANGE,
-        logger,
-        onFatal,
-      });
+      amqp = await connectAmqpWhenReachable(
+        { url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, logger, onFatal },
+        { ops, signal: stopping.signal },
+      );
       const amqpClient = amqp;
       relay = relayOutbox({ pool, table: 'ingest_outbox', amqp: amqpClient, logger, registry });
       ops.phase(`connecting to Kafka at ${config.KAFKA_BROKERS.join(',')}`);

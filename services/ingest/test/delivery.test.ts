@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import fc from 'fast-check';
+import { kafkaClientNames } from '@streamtrain/config';
 import { DEAD_LETTER_HEADERS } from '@streamtrain/contracts';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import { readMessages, waitFor } from '@streamtrain/testkit';
@@ -11,14 +12,17 @@ jest.setTimeout(180_000);
 
 const INGEST_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
 
-describe('ingest delivery guarantees', () => {
+describe.each(kafkaClientNames)('ingest delivery guarantees on %s', (client) => {
   let harness: IngestHarness;
   let producer: KafkaProducer;
   let cleanup: () => void = () => undefined;
 
   beforeEach(async () => {
     // A short session so a SIGKILLed member's partitions move on quickly.
-    harness = await createIngestHarness({ INGEST_SESSION_TIMEOUT_MS: '6000' });
+    harness = await createIngestHarness({
+      INGEST_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_CLIENT: client,
+    });
     producer = await harness.topics.kafka.producer();
   });
 

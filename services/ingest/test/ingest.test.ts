@@ -1,5 +1,6 @@
 import { drainQueue, topologyOf } from '@streamtrain/amqp';
 import { BatchArrivedV1, DEAD_LETTER_HEADERS } from '@streamtrain/contracts';
+import { kafkaClientNames } from '@streamtrain/config';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import {
   createTestSchema,
@@ -32,7 +33,7 @@ function transaction(id: string, overrides: Record<string, unknown> = {}): strin
   });
 }
 
-describe('ingest service', () => {
+describe.each(kafkaClientNames)('ingest service on %s', (client) => {
   let schema: TestSchema;
   let topics: TestTopics;
   let exchange: string;
@@ -50,6 +51,7 @@ describe('ingest service', () => {
       DATABASE_URL: servers.databaseUrl,
       WAREHOUSE_SCHEMA: schema.schema,
       KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      KAFKA_CLIENT: client,
       HTTP_PORT: '0',
       INGEST_TOPICS: `${topics.names['tx.web']},${topics.names['tx.pos']}`,
       INGEST_LABELS_TOPIC: topics.names['tx.labels'],

@@ -38,7 +38,6 @@ describe('a partition whose warehouse writes keep failing', () => {
       {
         topic: 'tx.web',
         partition: 2,
-        highWatermark: '1',
         messages: [
           {
             key: null,

@@ -1,18 +1,11 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort, waitFor } from '@streamtrain/testkit';
+import { freePort, spawnService } from '@streamtrain/testkit';
 import { createIngestHarness } from './harness';
 import type { IngestHarness } from './harness';
 
 jest.setTimeout(120_000);
 
 const INGEST_MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
-
-interface LogLine {
-  level: string;
-  msg: string;
-  kafkajs?: string;
-}
 
 // Issue 12, "fail fast and visibly".
 describe('ingest while Kafka cannot be reached', () => {
@@ -28,36 +21,15 @@ describe('ingest while Kafka cannot be reached', () => {
 
   it('when the broker is unreachable, then /readyz names it at once, the log says so in one warning instead of an error per retry, and SIGTERM still stops it cleanly', async () => {
     const [port, closed] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [INGEST_MAIN], {
-      env: {
-        ...process.env,
-        ...harness.env,
-        KAFKA_BROKERS: `127.0.0.1:${closed}`,
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'debug',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const lines: LogLine[] = [];
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      const text = partial + chunk.toString();
-      const complete = text.split('\n');
-      partial = complete.pop() ?? '';
-      for (const line of complete)
-        if (line.startsWith('{')) lines.push(JSON.parse(line) as LogLine);
-    });
+    const child = spawnService(
+      INGEST_MAIN,
+      { ...harness.env, KAFKA_BROKERS: `127.0.0.1:${closed}`, LOG_LEVEL: 'debug' },
+      port,
+    );
     try {
-      const answer = await waitFor(
-        async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-          return response === undefined
-            ? undefined
-            : { status: response.status, body: await response.json() };
-        },
+      const answer = await child.untilReadyz(
         (reply) => JSON.stringify(reply?.body ?? '').includes('connecting to Kafka'),
-        { intervalMs: 100, description: '/readyz to report the Kafka connect' },
+        '/readyz to report the Kafka connect',
       );
       expect(answer).toEqual({
         status: 503,
@@ -69,18 +41,15 @@ describe('ingest while Kafka cannot be reached', () => {
         },
       });
       // Several attempts pass (kafkajs retries with backoff), each logged at debug level only.
-      await waitFor(
-        () => lines.filter((line) => line.kafkajs === 'Connection').length,
-        (attempts) => attempts >= 3,
-        { description: 'three connect attempts' },
+      await child.untilReadyz(
+        () => child.lines.filter((line) => line.kafkajs === 'Connection').length >= 3,
+        'three connect attempts',
       );
-      const warnings = lines.filter((line) => ['warn', 'error', 'fatal'].includes(line.level));
-      expect(warnings.map((line) => line.msg)).toEqual([
+      expect(child.warnings()).toEqual([
         `cannot reach Kafka broker 127.0.0.1:${closed} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
       ]);
     } finally {
-      child.kill('SIGTERM');
+      expect(await child.terminate()).toMatchObject({ code: 0 });
     }
-    expect(await exited).toBe(0);
   });
 });

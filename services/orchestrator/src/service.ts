@@ -1,4 +1,3 @@
-import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient } from '@streamtrain/amqp';
 import { loadBackend } from '@streamtrain/model';
 import {
@@ -9,7 +8,13 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
-import { createCountedPool, publishPendingStep, relayOutbox } from '@streamtrain/service-kit';
+import {
+  connectAmqpWhenReachable,
+  createCountedPool,
+  listenEarly,
+  publishPendingStep,
+  relayOutbox,
+} from '@streamtrain/service-kit';
 import { REGISTRY_OUTBOX, migrate, ping } from '@streamtrain/warehouse';
 import type { OutboxRelay, Pool } from '@streamtrain/warehouse';
 import type { OrchestratorConfig } from './config';
@@ -68,10 +73,13 @@ export function createOrchestratorService(
   let relay: OutboxRelay | undefined;
   let triggers: TriggerLoop | undefined;
   let queueStarted = false;
+  let operations: { models: ModelOperations; runs: RunOperations } | undefined;
   let listeningPort = 0;
   const wakeRelay = () => relay?.wake();
+  const stopping = new AbortController();
 
   const stop = once(async () => {
+    stopping.abort(new Error('orchestrator stopped while starting'));
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
@@ -99,17 +107,27 @@ export function createOrchestratorService(
     port: () => listeningPort,
     checkTriggers: () => triggers?.tick() ?? Promise.resolve(),
     async start() {
+      registerHttpApi(http, {
+        token: config.ORCHESTRATOR_API_TOKEN,
+        modelName: config.ORCHESTRATOR_MODEL_NAME,
+        operations: () => operations,
+      });
+      const ops = await listenEarly(http, health, {
+        port: config.HTTP_PORT,
+        host: config.HTTP_HOST,
+      });
+      listeningPort = ops.port;
+      ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
+      ops.phase('loading the tfjs backend');
       const { backend } = await loadBackend({
         preferred: config.TFJS_BACKEND,
         logger: logger.child({ component: 'tfjs' }),
       });
-      amqp = await connectAmqp({
-        url: config.AMQP_URL,
-        exchange: config.AMQP_EXCHANGE,
-        logger,
-        onFatal,
-      });
+      amqp = await connectAmqpWhenReachable(
+        { url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, logger, onFatal },
+        { ops, signal: stopping.signal },
+      );
       const client = amqp;
       relay = relayOutbox({ pool, table: REGISTRY_OUTBOX, amqp: client, logger, registry });
       relay.start();
@@ -121,6 +139,7 @@ export function createOrchestratorService(
         backend,
         wakeRelay,
       });
+      ops.phase('starting the job queue (pg-boss)');
       await queue.start(workflows.map((workflow) => workflow.name));
       queueStarted = true;
       const runs = new RunOperations(pool, queue, workflows);
@@ -154,11 +173,8 @@ export function createOrchestratorService(
         onFire: (kind) => metrics.triggers.inc({ kind }),
       });
       triggers.start();
-      registerHttpApi(http, { token: config.ORCHESTRATOR_API_TOKEN, models, runs });
-      await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-      const address = http.server.address();
-      listeningPort =
-        typeof address === 'object' && address !== null ? address.port : config.HTTP_PORT;
+      operations = { models, runs };
+      ops.started();
       logger.info(
         { port: listeningPort, workflows: workflows.map((workflow) => workflow.name), backend },
         'orchestrator running',

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { drainQueue, topologyOf } from '@streamtrain/amqp';
 import { ModelPublishedV1 } from '@streamtrain/contracts';
 import { FraudModel } from '@streamtrain/model';
-import { testServers } from '@streamtrain/testkit';
+import { testServers, waitFor } from '@streamtrain/testkit';
 import { featureNames } from '@streamtrain/features';
 import { PostgresExampleReadModel, readVersionArtifact } from '@streamtrain/warehouse';
 import type { AliasChange } from '@streamtrain/warehouse';
@@ -206,6 +206,7 @@ describe('registry operations', () => {
     const v1 = await runInProcess(harness, 'retrain', 'run-1');
     const v2 = await runInProcess(harness, 'retrain', 'run-2', WEAK);
     expect(await champion()).toBe(v2);
+    expect(await published()).toEqual([v1, v2]);
     service = await startOrchestrator(
       harness.config({ ORCHESTRATOR_ROLLBACK_MAX_AP_DROP: '0.05' }),
     );
@@ -213,6 +214,12 @@ describe('registry operations', () => {
     expect(await champion()).toBe(v1);
     await service.checkTriggers();
     expect(await champion()).toBe(v1);
+    // The rollback is announced once (relayed by the running orchestrator).
+    await waitFor(
+      () => published(),
+      (ids) => ids.length > 0,
+      { description: 'model.published of the rollback' },
+    ).then((ids) => expect(ids).toEqual([v1]));
     const [change] = JSON.parse(
       await cli('model', 'audit', '--json', '--limit', '1'),
     ) as AliasChange[];

@@ -58,8 +58,12 @@ describe('warehouse retention', () => {
   it('when the warehouse is pruned, then new transactions get the same features and the registry and lineage still answer', async () => {
     const pool = harness.schema.pool;
     const old = await runInProcess(harness, 'retrain', 'run-1');
-    const champion = await runInProcess(harness, 'retrain', 'run-2', {
+    const replaced = await runInProcess(harness, 'retrain', 'run-2', {
       seed: 7,
+      gate: { maxApDrop: 1 },
+    });
+    const champion = await runInProcess(harness, 'retrain', 'run-3', {
+      seed: 9,
       gate: { maxApDrop: 1 },
     });
     const before = await featuresNow(pool);
@@ -125,7 +129,22 @@ describe('warehouse retention', () => {
     const { rows } = await pool.query<{ version_id: string; pruned: boolean }>(
       'SELECT version_id, artifact IS NULL AS pruned FROM model_versions ORDER BY version',
     );
+    // The champion and the one it replaced keep theirs (a rollback works); the oldest lost its.
     expect(rows.find((row) => row.version_id === champion)?.pruned).toBe(false);
+    expect(rows.find((row) => row.version_id === replaced)?.pruned).toBe(false);
+    expect(rows.find((row) => row.version_id === old)?.pruned).toBe(true);
+    expect(done.rows.artifacts).toBe(1);
+    // A version without its artifact cannot be served or exported: refused with the reason.
+    await expect(cli('model', 'promote', old, '--reason', 'back to v1')).rejects.toThrow(
+      `${old}'s artifact was pruned`,
+    );
+    await expect(cli('model', 'export', old, '--out', '/tmp/never-written')).rejects.toThrow(
+      /artifact was pruned/,
+    );
+    await cli('model', 'rollback', '--reason', 'the one it replaced still works');
+    expect(
+      (await pool.query(`SELECT version_id FROM model_aliases WHERE alias = 'champion'`)).rows[0],
+    ).toEqual({ version_id: replaced });
     expect(JSON.parse(await cli('model', 'list', '--json'))).toMatchObject({ total: rows.length });
     await expect(
       pruneWarehouse(pool, {

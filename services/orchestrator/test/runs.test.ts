@@ -209,12 +209,24 @@ describe('orchestrated retraining', () => {
     expect(await harness.count('orchestrator_runs')).toBe(2);
   });
 
-  it('when a run is cancelled mid-step, then it stops before the next step', async () => {
-    const service = await start();
-    const run = await api<{ runId: string }>(service, 'POST', '/v1/runs', {
-      workflow: 'retrain',
-      params: { epochs: 60 },
-    });
+  it('when a run is triggered from the CLI and cancelled mid-step, then it stops before the next step', async () => {
+    await start();
+    const triggered = JSON.parse(
+      await cli(
+        'runs',
+        'trigger',
+        'retrain',
+        '--param',
+        'epochs=60',
+        '--reason',
+        'by hand',
+        '--actor',
+        'dana',
+        '--json',
+      ),
+    ) as { started: boolean; runId: string };
+    expect(triggered.started).toBe(true);
+    const run = { body: { runId: triggered.runId } };
     await waitFor(
       () => readRun(harness.schema.pool, run.body.runId),
       (record) =>
@@ -225,6 +237,7 @@ describe('orchestrated retraining', () => {
     });
     const cancelled = await finished(run.body.runId);
     expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.trigger).toMatchObject({ kind: 'manual', by: 'cli:dana', reason: 'by hand' });
     expect(cancelled.steps.map((step) => step.step)).toEqual(['extract', 'transform', 'train']);
     expect(await harness.count('model_versions')).toBe(0);
   });

@@ -24,6 +24,17 @@ export const pipelineEnvSchema = z.object({
    * many), in delivery order. @default 32
    */
   AMQP_PREFETCH: integer(1).default(32),
+  /**
+   * Days behind the watermark that a late transaction is still featurised from the incremental
+   * feature state; older ones are featurised from raw warehouse rows (exact either way, slower).
+   * @default 2
+   */
+  PIPELINE_STATE_SLACK_DAYS: z.coerce.number().min(0).default(2),
+  /**
+   * Seconds between checkpoints of the feature state to the warehouse; a restart applies the
+   * batches processed after the last one. @default 60
+   */
+  PIPELINE_STATE_CHECKPOINT_SECONDS: z.coerce.number().min(0).default(60),
 });
 
 /** The pipeline service's validated configuration. */

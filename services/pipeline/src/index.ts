@@ -16,6 +16,11 @@ export type {
   MaturityQuery,
 } from './domain/maturity';
 export type {
+  FeatureCheckpoint,
+  FeatureCheckpointWrite,
+  FeatureStateStore,
+  ProcessedBatchRef,
+  StateSegment,
   FeatureRow,
   LandedTransaction,
   PipelineState,
@@ -24,3 +29,9 @@ export type {
   ProcessedBatch,
 } from './domain/pipeline-store';
 export { InMemoryPipelineStore } from './adapters/in-memory-pipeline-store';
+export { PipelineFeatureState, FEATURE_CHECKPOINT_FORMAT } from './domain/pipeline-feature-state';
+export type {
+  CheckpointOutcome,
+  PipelineFeatureStateOptions,
+  StateLoad,
+} from './domain/pipeline-feature-state';

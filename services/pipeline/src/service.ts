@@ -8,6 +8,7 @@ import type { PipelineConfig } from './config';
 import { createPipelineMetrics } from './adapters/pipeline-metrics';
 import { createBatchArrivedHandler } from './entry-points/batch-arrived-handler';
 import type { PipelineStore } from './domain/pipeline-store';
+import { PipelineFeatureState } from './domain/pipeline-feature-state';
 
 const DAY_MS = 86_400_000;
 
@@ -29,11 +30,16 @@ export function createPipelineService(
     outboxTable: 'pipeline_outbox',
     consume: ({ pool, wakeRelay }) => {
       const store: PipelineStore = new PostgresPipelineStore(pool);
+      const featureState = new PipelineFeatureState({
+        slackMs: config.PIPELINE_STATE_SLACK_DAYS * DAY_MS,
+        checkpointEveryMs: config.PIPELINE_STATE_CHECKPOINT_SECONDS * 1000,
+      });
       return Promise.resolve({
         queue: topology.queue,
         routingKeys: topology.routingKeys,
         handler: createBatchArrivedHandler({
           store,
+          featureState,
           maturityMs: config.PIPELINE_MATURITY_DAYS * DAY_MS,
           maxGroup: config.AMQP_PREFETCH,
           metrics,

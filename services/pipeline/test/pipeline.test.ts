@@ -37,16 +37,24 @@ describe('pipeline service', () => {
   let amqp: AmqpClient;
 
   let harness: EventHarness;
+  let config: ReturnType<typeof loadPipelineConfig>;
 
   beforeEach(async () => {
     harness = await createEventHarness();
     ({ schema, exchange, amqp } = harness);
-    const config = loadPipelineConfig({ ...harness.env, PIPELINE_MATURITY_DAYS: '2' });
-    service = createPipelineService(config, testLogger, (error) => {
-      throw error;
+    config = loadPipelineConfig({
+      ...harness.env,
+      PIPELINE_MATURITY_DAYS: '2',
+      PIPELINE_STATE_CHECKPOINT_SECONDS: '0',
     });
+    service = startService(config);
     await service.start();
   });
+
+  const startService = (config: ReturnType<typeof loadPipelineConfig>): EventService =>
+    createPipelineService(config, testLogger, (error) => {
+      throw error;
+    });
 
   afterEach(async () => {
     await service.stop();
@@ -131,6 +139,60 @@ describe('pipeline service', () => {
     );
     expect(ready.map((event) => event.batchId).sort()).toEqual(['b1', 'b2']);
     expect(ready.find((event) => event.batchId === 'b2')?.exampleCount).toBe(20);
+  });
+
+  it('when the pipeline restarts, from its checkpoint or (that lost) from the raw warehouse, then the features it stores still equal the shared feature code over the warehouse', async () => {
+    const days = [0, 1, 2].map((day) =>
+      Array.from({ length: 20 }, (_, i) => record(day * 100 + i, day)),
+    );
+    const processed = (n: number) =>
+      waitFor(
+        () => count('pipeline_batches'),
+        (done) => done === n,
+      );
+    await publish(await land('b1', days[0] as TransactionRecord[]));
+    await processed(1);
+    const checkpoint = () =>
+      schema.pool.query<{ writer_id: string | null; cursor_seq: string | null }>(
+        'SELECT writer_id, cursor_seq FROM pipeline_feature_checkpoint',
+      );
+    const first = (await checkpoint()).rows[0];
+    expect(first?.writer_id).not.toBeNull();
+    expect(await count('pipeline_feature_segments')).toBeGreaterThan(0);
+
+    // Restarted: it loads the checkpoint.
+    await service.stop();
+    service = startService(config);
+    await service.start();
+    await publish(await land('b2', days[1] as TransactionRecord[], [{ id: 'p3', day: 1 }]));
+    await processed(2);
+    const second = (await checkpoint()).rows[0];
+    expect(second?.writer_id).not.toBe(first?.writer_id);
+    expect(Number(second?.cursor_seq)).toBeGreaterThan(Number(first?.cursor_seq));
+
+    // Restarted with the checkpoint gone: it rebuilds the state from the raw rows.
+    await service.stop();
+    await schema.pool.query('UPDATE pipeline_feature_checkpoint SET writer_id = NULL');
+    await schema.pool.query('DELETE FROM pipeline_feature_segments');
+    service = startService(config);
+    await service.start();
+    await publish(await land('b3', days[2] as TransactionRecord[]));
+    await processed(3);
+
+    const all = [
+      ...(await readBatchTransactions(schema.pool, 'b1')),
+      ...(await readBatchTransactions(schema.pool, 'b2')),
+      ...(await readBatchTransactions(schema.pool, 'b3')),
+    ];
+    const expected = computeFeatures(all, all, [
+      { transactionId: 'p3', isFraud: true, reportedAtMs: T0 + DAY },
+    ]);
+    const stored = await schema.pool.query<{ transaction_id: string; feature_values: number[] }>(
+      'SELECT transaction_id, feature_values FROM features',
+    );
+    const byId = new Map(stored.rows.map((row) => [row.transaction_id, row.feature_values]));
+    expect(byId.size).toBe(60);
+    for (const vector of expected) expect(byId.get(vector.transactionId)).toEqual(vector.values);
   });
 
   it('when a batch event is redelivered, then nothing is computed or announced twice', async () => {

@@ -1,4 +1,3 @@
-import { connectAmqp } from '@streamtrain/amqp';
 import type { AmqpClient, IncomingEvent, Verdict } from '@streamtrain/amqp';
 import { kafkaConnectionOf } from '@streamtrain/config';
 import { ModelPublishedV1, ROUTING_KEYS, decodeEvent } from '@streamtrain/contracts';
@@ -13,7 +12,7 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
-import { createCountedPool } from '@streamtrain/service-kit';
+import { connectAmqpWhenReachable, createCountedPool, listenEarly } from '@streamtrain/service-kit';
 import {
   migrate,
   ping,
@@ -205,8 +204,11 @@ export function createScorerService(
     }
   };
 
+  const aborted = new AbortController();
+
   const stop = once(async () => {
     stopping = true;
+    aborted.abort(new Error('scorer stopped while starting'));
     health.markShuttingDown();
     const errors = await runShutdownSteps(
       [
@@ -230,18 +232,34 @@ export function createScorerService(
     serving: () => champion.serving,
     assignment: () => scoring?.assignment() ?? {},
     async start() {
+      // The routes exist from the first moment the ops server listens; scoring answers 503 (no
+      // model) until the champion is loaded, after the online state is warm.
+      await registerHttpApi(http, {
+        scorer,
+        champion,
+        quality,
+        token: config.SCORER_API_TOKEN,
+        maxBatch: config.SCORER_HTTP_MAX_BATCH,
+        metrics,
+      });
+      const ops = await listenEarly(http, health, {
+        port: config.HTTP_PORT,
+        host: config.HTTP_HOST,
+      });
+      listeningPort = ops.port;
+      ops.phase('migrating the warehouse');
       await migrate({ databaseUrl: config.DATABASE_URL, schema: config.WAREHOUSE_SCHEMA, logger });
+      ops.phase('loading the tfjs backend');
       await loadBackend({
         preferred: config.TFJS_BACKEND,
         logger: logger.child({ component: 'tfjs' }),
       });
-      const amqpClient = await connectAmqp({
-        url: config.AMQP_URL,
-        exchange: config.AMQP_EXCHANGE,
-        logger,
-        onFatal,
-      });
+      const amqpClient = await connectAmqpWhenReachable(
+        { url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, logger, onFatal },
+        { ops, signal: aborted.signal },
+      );
       amqp = amqpClient;
+      ops.phase(`connecting to Kafka at ${config.KAFKA_BROKERS.join(',')}`);
       admin = await kafka.admin();
       if (config.SCORER_CREATE_TOPICS) {
         await admin.ensureTopics(
@@ -264,6 +282,7 @@ export function createScorerService(
         maxWaitTimeMs: config.SCORER_LINGER_MS,
       });
       feed = stateFeed;
+      ops.phase("joining the state feed's consumer group");
       health.register('kafka-state', () => stateFeed.isRunning());
       await stateFeed.run({
         topics: [...inputTopics, config.SCORER_LABELS_TOPIC],
@@ -272,16 +291,9 @@ export function createScorerService(
         onFatal,
       });
       await waitUntilJoined(stateFeed);
+      ops.phase('warming the online state from the warehouse');
       await warmUp();
-
-      await registerHttpApi(http, {
-        scorer,
-        champion,
-        quality,
-        token: config.SCORER_API_TOKEN,
-        maxBatch: config.SCORER_HTTP_MAX_BATCH,
-        metrics,
-      });
+      ops.phase('loading the champion');
       // Bound before the registry is read, so a promotion in between is not missed.
       await amqpClient.consume({
         queue: `${config.AMQP_EXCHANGE}.scorer.${config.SCORER_INSTANCE_ID}`,
@@ -293,10 +305,7 @@ export function createScorerService(
         onResumed: () => reloadChampion(),
       });
       await reloadChampion();
-      await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-      const address = http.server.address();
-      listeningPort =
-        typeof address === 'object' && address !== null ? address.port : config.HTTP_PORT;
+      ops.started();
       logger.info(
         {
           port: listeningPort,

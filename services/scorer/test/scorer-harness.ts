@@ -23,6 +23,8 @@ const DAY_MS = 86_400_000;
 export interface ScorerHarness {
   events: EventHarness;
   topics: TestTopics;
+  /** The environment of a scorer on the harness (a fresh consumer group each call). */
+  scorerEnv(env?: Record<string, string>): Record<string, string>;
   /** Starts a scorer instance on the harness (stopped by `dispose`). */
   startScorer(env?: Record<string, string>): Promise<ScorerService>;
   /** Registers a new champion (an untrained model from `seed`) and announces it. */
@@ -36,20 +38,22 @@ export async function createScorerHarness(): Promise<ScorerHarness> {
   const events = await createEventHarness();
   const topics = await createTestTopics(['tx.web', 'tx.labels', 'tx.scores']);
   const running: ScorerService[] = [];
+  const scorerEnv = (env: Record<string, string> = {}): Record<string, string> => ({
+    ...events.env,
+    KAFKA_BROKERS: testServers().kafkaBrokers.join(','),
+    SCORER_API_TOKEN: TOKEN,
+    SCORER_TOPICS: topics.names['tx.web'] as string,
+    SCORER_LABELS_TOPIC: topics.names['tx.labels'] as string,
+    SCORER_SCORES_TOPIC: topics.names['tx.scores'] as string,
+    SCORER_GROUP_ID: uniqueName('scorer'),
+    ...env,
+  });
   return {
     events,
     topics,
+    scorerEnv,
     async startScorer(env = {}) {
-      const config = loadScorerConfig({
-        ...events.env,
-        KAFKA_BROKERS: testServers().kafkaBrokers.join(','),
-        SCORER_API_TOKEN: TOKEN,
-        SCORER_TOPICS: topics.names['tx.web'] as string,
-        SCORER_LABELS_TOPIC: topics.names['tx.labels'] as string,
-        SCORER_SCORES_TOPIC: topics.names['tx.scores'] as string,
-        SCORER_GROUP_ID: uniqueName('scorer'),
-        ...env,
-      });
+      const config = loadScorerConfig(scorerEnv(env));
       const service = createScorerService(config, testLogger, () => undefined);
       running.push(service);
       await service.start();

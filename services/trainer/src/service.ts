@@ -104,6 +104,7 @@ export function createTrainerService(
                 weightAveragingBackoff: {
                   ratio: config.TRAINER_WEIGHT_AVERAGING_BACKOFF_RATIO,
                   steps: config.TRAINER_WEIGHT_AVERAGING_BACKOFF_STEPS,
+                  consecutive: config.TRAINER_WEIGHT_AVERAGING_BACKOFF_CONSECUTIVE,
                 },
               }),
           ...(config.TRAINER_REPLAY_POSITIVES + config.TRAINER_REPLAY_RESERVOIR === 0

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   checkKafkaSecurity,
   kafkaConnectionOf,
+  DEFAULT_KAFKA_CLIENT,
   kafkaEnvShape,
   kafkaSecurityCheckParams,
 } from '../kafka-security';
@@ -49,8 +50,20 @@ describe('Kafka security variables', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('when nothing is set, then the connection is plaintext without SASL', () => {
-    expect(kafkaConnectionOf(loadConfig(schema, {}))).toEqual({ brokers: ['127.0.0.1:9092'] });
+  it('when nothing is set, then the connection is plaintext without SASL, on the default client', () => {
+    expect(kafkaConnectionOf(loadConfig(schema, {}))).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      client: DEFAULT_KAFKA_CLIENT,
+    });
+  });
+
+  it('when KAFKA_CLIENT names a client, then the connection uses it; an unknown one is refused', () => {
+    expect(kafkaConnectionOf(loadConfig(schema, { KAFKA_CLIENT: 'platformatic' })).client).toBe(
+      'platformatic',
+    );
+    expect(() => loadConfig(schema, { KAFKA_CLIENT: 'rdkafka' })).toThrow(
+      /KAFKA_CLIENT: .*"kafkajs"\|"platformatic"/,
+    );
   });
 
   it('when only KAFKA_SSL is set, then TLS uses the system CAs and no client certificate', () => {

@@ -43,9 +43,23 @@ describe('AveragingSchedule', () => {
     expect(after.slice(-3)).toEqual([0.5, 0.5, 0.5]);
   });
 
+  it('when consecutive steps are required, then one noisy step still averages and a run of high steps backs off until the loss is back to usual', () => {
+    const schedule = new AveragingSchedule(0.5, { steps: 10, ratio: 2, consecutive: 2 });
+    for (let i = 0; i < 6; i += 1) schedule.decide(1);
+    // One spike, then usual again: averaging goes on.
+    expect([3, 1].map((loss) => schedule.decide(loss).alpha)).toEqual([0.5, 0.5]);
+    // A step without fraud neither breaks nor extends a run of high steps.
+    expect([3, null, 3, 3, 1].map((loss) => schedule.decide(loss).alpha)).toEqual([
+      0.5, 0.5, 0, 0, 0.5,
+    ]);
+  });
+
   it('refuses a share outside [0, 1) and a back-off without steps or ratio', () => {
     expect(() => new AveragingSchedule(1)).toThrow(RangeError);
     expect(() => new AveragingSchedule(0.5, { steps: 0, ratio: 2 })).toThrow(RangeError);
     expect(() => new AveragingSchedule(0.5, { steps: 5, ratio: 0 })).toThrow(RangeError);
+    expect(() => new AveragingSchedule(0.5, { steps: 5, ratio: 2, consecutive: 0 })).toThrow(
+      RangeError,
+    );
   });
 });

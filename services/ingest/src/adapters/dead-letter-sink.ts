@@ -1,4 +1,5 @@
 import { deadLetterHeaders } from '@streamtrain/contracts';
+import { isRecordTooLarge } from '@streamtrain/kafka';
 import type { KafkaProducer } from '@streamtrain/kafka';
 import type { DeadLetter } from '../domain/arrival-batch';
 
@@ -14,33 +15,6 @@ export interface DeadLetterSinkOptions {
 
 /** Header of a dead letter whose value was cut: the original value's size in bytes. */
 export const TRUNCATED_FROM_HEADER = 'x-dlq-truncated-from-bytes';
-
-/**
- * True when the broker refused a record for its size (`MESSAGE_TOO_LARGE`,
- * `RECORD_LIST_TOO_LARGE`); kafkajs wraps the protocol error when it gives up retrying.
- */
-export function isTooLargeError(error: unknown): boolean {
-  const seen = new Set<unknown>();
-  const visit = (value: unknown): boolean => {
-    if (value === null || typeof value !== 'object' || seen.has(value)) return false;
-    seen.add(value);
-    const candidate = value as {
-      type?: unknown;
-      cause?: unknown;
-      originalError?: unknown;
-      errors?: unknown;
-    };
-    if (candidate.type === 'MESSAGE_TOO_LARGE' || candidate.type === 'RECORD_LIST_TOO_LARGE') {
-      return true;
-    }
-    return (
-      visit(candidate.cause) ||
-      visit(candidate.originalError) ||
-      (Array.isArray(candidate.errors) && candidate.errors.some(visit))
-    );
-  };
-  return visit(error);
-}
 
 const toRecord = (letter: DeadLetter) => ({
   key: letter.key,
@@ -72,7 +46,7 @@ export async function sendDeadLetters(
     try {
       await producer.send(topic, letters.map(toRecord));
     } catch (error) {
-      if (!isTooLargeError(error)) throw error;
+      if (!isRecordTooLarge(error)) throw error;
       for (const letter of letters) await sendOne(producer, topic, letter, options);
     }
   };
@@ -95,7 +69,7 @@ async function sendOne(
     await producer.send(topic, [toRecord(letter)]);
     return;
   } catch (error) {
-    if (!isTooLargeError(error)) throw error;
+    if (!isRecordTooLarge(error)) throw error;
   }
   const keep = options.truncatedValueBytes ?? 16_384;
   const originalBytes = letter.value?.length ?? 0;

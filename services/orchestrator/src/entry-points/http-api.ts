@@ -9,8 +9,13 @@ import type { RunOperations } from '../workflow/run-operations';
 /** Options of {@link registerHttpApi}. */
 export interface HttpApiOptions {
   token: string;
-  models: ModelOperations;
-  runs: RunOperations;
+  /** The model the API serves (`/v1/models/<name>/…`). */
+  modelName: string;
+  /**
+   * The operations once start is done; undefined before (the routes exist from the first moment
+   * the ops server listens, and answer 503 until then).
+   */
+  operations: () => { models: ModelOperations; runs: RunOperations } | undefined;
 }
 
 const VersionStatus = z.enum(['champion', 'rejected', 'retired']);
@@ -212,7 +217,13 @@ export function openApiDocument(): Record<string, unknown> {
 /** Adds the token-authenticated `/v1` API and the open `/openapi.json` to the ops server. */
 export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions): void {
   const expected = Buffer.from(`Bearer ${options.token}`);
-  const { models, runs } = options;
+  const current = () => {
+    const operations = options.operations();
+    if (operations === undefined) throw new Error('the orchestrator is still starting');
+    return operations;
+  };
+  const models = () => current().models;
+  const runs = () => current().runs;
   const document = openApiDocument();
   http.get('/openapi.json', () => document);
   http.register((api, _opts, done) => {
@@ -220,12 +231,14 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         await reply.code(401).send({ error: 'missing or wrong bearer token' });
+      } else if (options.operations() === undefined) {
+        await reply.code(503).send({ error: 'the orchestrator is starting: see /readyz' });
       }
     });
     const model = (request: FastifyRequest, reply: FastifyReply): boolean => {
       const { model: name } = request.params as { model: string };
-      if (name === models.modelName) return true;
-      void reply.code(404).send({ error: `this orchestrator serves model ${models.modelName}` });
+      if (name === options.modelName) return true;
+      void reply.code(404).send({ error: `this orchestrator serves model ${options.modelName}` });
       return false;
     };
     const handle =
@@ -241,21 +254,21 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       '/v1/models/:model/versions',
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
-        return models.list(VersionQuery.parse(request.query));
+        return models().list(VersionQuery.parse(request.query));
       }),
     );
     api.get(
       '/v1/models/:model/versions/:versionId',
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
-        return models.show((request.params as { versionId: string }).versionId);
+        return models().show((request.params as { versionId: string }).versionId);
       }),
     );
     api.get(
       '/v1/models/:model/versions/:versionId/export',
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
-        const exported = await models.export((request.params as { versionId: string }).versionId);
+        const exported = await models().export((request.params as { versionId: string }).versionId);
         return { ...exported, 'weights.bin': exported['weights.bin'].toString('base64') };
       }),
     );
@@ -264,7 +277,7 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
         const body = PromoteBody.parse(request.body ?? {});
-        return models.promote(body.versionId, { actor: actorOf(request), reason: body.reason });
+        return models().promote(body.versionId, { actor: actorOf(request), reason: body.reason });
       }),
     );
     api.post(
@@ -272,7 +285,7 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
         const body = RollbackBody.parse(request.body ?? {});
-        return models.rollback(body.versionId ?? null, {
+        return models().rollback(body.versionId ?? null, {
           actor: actorOf(request),
           reason: body.reason,
         });
@@ -283,7 +296,7 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
         const body = Reason.parse(request.body ?? {});
-        return models.pin({ actor: actorOf(request), reason: body.reason });
+        return models().pin({ actor: actorOf(request), reason: body.reason });
       }),
     );
     api.delete(
@@ -291,7 +304,7 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
         return {
-          unpinned: await models.unpin({
+          unpinned: await models().unpin({
             actor: actorOf(request),
             reason: 'unpinned over the API',
           }),
@@ -302,19 +315,19 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
       '/v1/models/:model/audit',
       handle(async (request, reply) => {
         if (!model(request, reply)) return reply;
-        return { changes: await models.audit(Page.parse(request.query).limit) };
+        return { changes: await models().audit(Page.parse(request.query).limit) };
       }),
     );
-    api.get('/v1/workflows', () => ({ workflows: runs.workflows }));
+    api.get('/v1/workflows', () => ({ workflows: runs().workflows }));
     api.get(
       '/v1/runs',
-      handle(async (request) => ({ runs: await runs.list(RunQuery.parse(request.query)) })),
+      handle(async (request) => ({ runs: await runs().list(RunQuery.parse(request.query)) })),
     );
     api.post(
       '/v1/runs',
       handle(async (request, reply) => {
         const body = TriggerBody.parse(request.body ?? {});
-        const outcome = await runs.trigger(
+        const outcome = await runs().trigger(
           body.workflow,
           { kind: 'manual', key: null, by: actorOf(request), reason: body.reason },
           body.params,
@@ -325,14 +338,14 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
     api.get(
       '/v1/runs/:runId',
       handle(async (request, reply) => {
-        const run = await runs.show((request.params as { runId: string }).runId);
+        const run = await runs().show((request.params as { runId: string }).runId);
         return run ?? reply.code(404).send({ error: 'no such run' });
       }),
     );
     api.post(
       '/v1/runs/:runId/cancel',
       handle(async (request, reply) => {
-        const status = await runs.cancel((request.params as { runId: string }).runId);
+        const status = await runs().cancel((request.params as { runId: string }).runId);
         return status === null
           ? reply.code(404).send({ error: 'no such run' })
           : reply.code(202).send({ status, cancelRequested: true });
@@ -340,13 +353,13 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
     );
     api.get(
       '/v1/schedules',
-      handle(async () => ({ schedules: await runs.schedules() })),
+      handle(async () => ({ schedules: await runs().schedules() })),
     );
     api.put(
       '/v1/schedules/:workflow',
       handle(async (request) => {
         const body = ScheduleBody.parse(request.body ?? {});
-        return runs.setSchedule(
+        return runs().setSchedule(
           (request.params as { workflow: string }).workflow,
           body.cron,
           body.timezone,
@@ -356,7 +369,7 @@ export function registerHttpApi(http: FastifyInstance, options: HttpApiOptions):
     api.delete(
       '/v1/schedules/:workflow',
       handle(async (request) => {
-        await runs.removeSchedule((request.params as { workflow: string }).workflow);
+        await runs().removeSchedule((request.params as { workflow: string }).workflow);
         return { removed: true };
       }),
     );

@@ -10,12 +10,15 @@ import type {
 } from '@streamtrain/training';
 import type { MaturedExample, MaturityCandidate, MaturityQuery } from '../domain/maturity';
 import type {
+  FeatureCheckpoint,
+  FeatureCheckpointWrite,
   FeatureRow,
   LandedTransaction,
   PipelineState,
   PipelineStore,
   PipelineTransaction,
   ProcessedBatch,
+  ProcessedBatchRef,
 } from '../domain/pipeline-store';
 
 interface StoredExample {
@@ -73,6 +76,9 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   private readonly examples = new Map<string, StoredExample>();
   private readonly examplesBySet = new Map<string, Set<string>>();
   private readonly processed = new Map<string, ProcessedBatch>();
+  private readonly processedOrder: ProcessedBatchRef[] = [];
+  private checkpoint:
+    (Omit<FeatureCheckpoint, 'segments'> & { segments: Map<string, string> }) | null = null;
   private state: PipelineState = { watermarkMs: null, maturedUntilMs: null };
   private readonly announced: FeaturesReady[] = [];
   private readonly written = { positives: 0, corrected: 0 };
@@ -216,6 +222,55 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
     });
   }
 
+  processedSince(afterSeq: number): Promise<ProcessedBatchRef[]> {
+    const from = bound(this.processedOrder, afterSeq, (ref) => ref.seq, false);
+    return Promise.resolve(this.processedOrder.slice(from));
+  }
+
+  latestProcessedSeq(): Promise<number> {
+    return Promise.resolve(this.processedOrder[this.processedOrder.length - 1]?.seq ?? 0);
+  }
+
+  readProgress(): Promise<PipelineState> {
+    return Promise.resolve(this.state);
+  }
+
+  readRetained(
+    afterMs: number,
+    untilMs: number,
+  ): Promise<{ transactions: FeatureInput[]; labels: KnownLabel[] }> {
+    const from = bound(this.byTime, afterMs, byEventTime, false);
+    const to = bound(this.byTime, untilMs, byEventTime, false);
+    return Promise.resolve({
+      transactions: this.byTime.slice(from, Math.max(from, to)),
+      labels: [...this.labels.values()].filter(
+        (label) => label.isFraud && label.reportedAtMs > afterMs,
+      ),
+    });
+  }
+
+  readFeatureCheckpoint(): Promise<FeatureCheckpoint | null> {
+    const stored = this.checkpoint;
+    if (stored === null) return Promise.resolve(null);
+    return Promise.resolve({
+      ...stored,
+      segments: [...stored.segments].map(([key, body]) => ({ key, body })),
+    });
+  }
+
+  writeFeatureCheckpoint(write: FeatureCheckpointWrite): Promise<boolean> {
+    const stored = this.checkpoint;
+    if (!write.full && stored?.writerId !== write.writerId) return Promise.resolve(false);
+    const segments = write.full || stored === null ? new Map<string, string>() : stored.segments;
+    for (const { key, body } of write.segments) {
+      if (body === null) segments.delete(key);
+      else segments.set(key, body);
+    }
+    const { writerId, format, cursorSeq, floorMs } = write;
+    this.checkpoint = { writerId, format, cursorSeq, floorMs, segments };
+    return Promise.resolve(true);
+  }
+
   readHistory(
     customerIds: readonly string[],
     terminalIds: readonly string[],
@@ -245,7 +300,10 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
   private readonly transaction: PipelineTransaction = {
     lockState: () => Promise.resolve(this.state),
     doneBatches: (batchIds) => this.doneBatches(batchIds),
-    saveFeatures: (batchId, _version, rows) => Promise.resolve(this.saveFeatures(batchId, rows)),
+    saveFeatures: (_version, batches) =>
+      Promise.resolve(
+        batches.reduce((sum, { batchId, rows }) => sum + this.saveFeatures(batchId, rows), 0),
+      ),
     maturityCandidates: (query) => Promise.resolve(this.maturityCandidates(query)),
     saveExamples: (exampleSetId, _maturedAtMs, examples) =>
       Promise.resolve(this.saveExamples(exampleSetId, examples)),
@@ -253,12 +311,16 @@ export class InMemoryPipelineStore implements PipelineStore, ExampleReadModel {
       this.state = state;
       return Promise.resolve();
     },
-    recordBatch: (batch) => {
-      this.processed.set(batch.batchId, batch);
+    recordBatches: (batches) => {
+      for (const batch of batches) {
+        this.processed.set(batch.batchId, batch);
+        const last = this.processedOrder[this.processedOrder.length - 1]?.seq ?? 0;
+        this.processedOrder.push({ seq: last + 1, batchId: batch.batchId });
+      }
       return Promise.resolve();
     },
-    announce: (ready) => {
-      this.announced.push(ready);
+    announce: (events) => {
+      this.announced.push(...events);
       return Promise.resolve();
     },
   };

@@ -11,6 +11,9 @@ export interface PipelineMetrics {
   batchSeconds: Histogram;
   watermark: Gauge;
   watermarkOutliers: Counter;
+  stateTransactions: Gauge;
+  checkpointSeconds: Histogram;
+  featuresFromHistory: Counter;
 }
 
 /** Registers the pipeline metrics on `registry`. */
@@ -57,6 +60,22 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     watermarkOutliers: new Counter({
       name: 'streamtrain_pipeline_watermark_outliers_total',
       help: 'Events too far ahead of the stream to move the watermark (stored and featurised all the same).',
+      registers,
+    }),
+    stateTransactions: new Gauge({
+      name: 'streamtrain_pipeline_state_transactions',
+      help: 'Transactions held by the incremental feature state (the look-back and its slack).',
+      registers,
+    }),
+    checkpointSeconds: new Histogram({
+      name: 'streamtrain_pipeline_state_checkpoint_duration_seconds',
+      help: 'Time to write a checkpoint of the feature state to the warehouse.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    featuresFromHistory: new Counter({
+      name: 'streamtrain_pipeline_features_from_history_total',
+      help: 'Feature vectors computed from raw history rows: late transactions older than the feature state covers.',
       registers,
     }),
   };

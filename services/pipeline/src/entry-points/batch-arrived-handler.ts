@@ -2,14 +2,18 @@ import type { IncomingEvent, Verdict } from '@streamtrain/amqp';
 import { BatchArrivedV1, decodeEvent } from '@streamtrain/contracts';
 import type { BatchArrived } from '@streamtrain/contracts';
 import type { Logger } from '@streamtrain/observability';
-import { runPipelinePass } from '../domain/pipeline-pass';
+import { commitPass, preparePass } from '../domain/pipeline-pass';
+import type { PassOutcome } from '../domain/pipeline-pass';
 import type { PipelineStore } from '../domain/pipeline-store';
+import type { PipelineFeatureState } from '../domain/pipeline-feature-state';
 import type { PipelineMetrics } from '../adapters/pipeline-metrics';
 import { Coalescer } from './coalescer';
 
 /** What the batch-arrived handler needs. */
 export interface BatchArrivedDeps {
   store: PipelineStore;
+  /** The incremental feature state, kept across passes. */
+  featureState: PipelineFeatureState;
   maturityMs: number;
   metrics: PipelineMetrics;
   logger: Logger;
@@ -30,13 +34,41 @@ export interface BatchArrivedDeps {
 export function createBatchArrivedHandler(
   deps: BatchArrivedDeps,
 ): (event: IncomingEvent) => Promise<Verdict> {
-  const pass = async (batches: readonly BatchArrived[]): Promise<void> => {
+  const passOptions = {
+    maturityMs: deps.maturityMs,
+    featureChunk: deps.featureChunk,
+    featureState: deps.featureState,
+  };
+  // Two stages: the next pass reads and computes while this one writes.
+  const pass = async (batches: readonly BatchArrived[]): Promise<() => Promise<void>> => {
     const endTimer = deps.metrics.batchSeconds.startTimer();
-    const outcome = await runPipelinePass(
+    const prepared = await preparePass(
       deps.store,
       batches.map((batch) => batch.batchId),
-      { maturityMs: deps.maturityMs, featureChunk: deps.featureChunk },
+      passOptions,
     );
+    return async () => {
+      const outcome = await commitPass(deps.store, prepared, passOptions);
+      report(outcome, endTimer);
+    };
+  };
+
+  const report = (outcome: PassOutcome, endTimer: () => void): void => {
+    if (outcome.stateLoad !== null) {
+      deps.logger.info(
+        { ...outcome.stateLoad, ms: Math.round(outcome.stateLoad.ms) },
+        'feature state loaded',
+      );
+    }
+    deps.metrics.stateTransactions.set(deps.featureState.heldTransactions);
+    if (outcome.checkpoint !== null) {
+      deps.metrics.checkpointSeconds.observe(outcome.checkpoint.ms / 1000);
+      deps.logger.info(
+        { ...outcome.checkpoint, ms: Math.round(outcome.checkpoint.ms) },
+        'feature state checkpointed',
+      );
+    }
+    deps.metrics.featuresFromHistory.inc(outcome.fromHistory);
     deps.metrics.duplicates.inc(outcome.duplicates);
     deps.metrics.watermarkOutliers.inc(outcome.watermarkOutliers);
     if (outcome.batches === 0) return;
@@ -60,6 +92,7 @@ export function createBatchArrivedHandler(
         readMs: Math.round(outcome.readMs),
         computeMs: Math.round(outcome.computeMs),
         writeMs: Math.round(outcome.writeMs),
+        examplesMs: Math.round(outcome.examplesMs),
       },
       'features ready',
     );

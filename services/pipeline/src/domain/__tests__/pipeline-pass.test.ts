@@ -3,6 +3,7 @@ import type { FeatureInput, KnownLabel } from '@streamtrain/features';
 import { InMemoryPipelineStore } from '../../adapters/in-memory-pipeline-store';
 import { countCorrections, matureCandidates } from '../maturity';
 import { runPipelinePass } from '../pipeline-pass';
+import { PipelineFeatureState } from '../pipeline-feature-state';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2018-04-01T00:00:00Z');
@@ -16,6 +17,17 @@ function tx(i: number, atMs: number): FeatureInput {
     amount: 10 + (i % 50),
     eventTimeMs: atMs,
   };
+}
+
+/** One feature state per store, kept across its passes as the service keeps it. */
+const states = new WeakMap<InMemoryPipelineStore, PipelineFeatureState>();
+function stateOf(store: InMemoryPipelineStore): PipelineFeatureState {
+  let state = states.get(store);
+  if (state === undefined) {
+    state = new PipelineFeatureState();
+    states.set(store, state);
+  }
+  return state;
 }
 
 const fraud = (id: string, atMs: number): KnownLabel => ({
@@ -100,16 +112,22 @@ describe('pipeline pass', () => {
     const store = new InMemoryPipelineStore();
     const early = Array.from({ length: 50 }, (_, i) => tx(i, T0 + i * 3_600_000));
     store.land('b1', early, []);
-    const first = await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    const first = await runPipelinePass(store, ['b1'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(store),
+    });
     expect(first).toMatchObject({ batches: 1, features: 50, examples: 0 });
     expect(store.featuresOf('t0')).toHaveLength(featureNames().length);
 
     // A fraud label for t3 (known early) and, 8 days on, a batch that matures the first day.
     store.land('b2', [], [fraud('t3', T0 + 2 * DAY)]);
-    const second = await runPipelinePass(store, ['b2'], { maturityMs: MATURITY });
+    const second = await runPipelinePass(store, ['b2'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(store),
+    });
     expect(second.examples).toBe(1);
     store.land('b3', [tx(100, T0 + 8 * DAY)], []);
-    await runPipelinePass(store, ['b3'], { maturityMs: MATURITY });
+    await runPipelinePass(store, ['b3'], { maturityMs: MATURITY, featureState: stateOf(store) });
     const examples = store.allExamples();
     const matured = examples.filter((example) => example.exampleSetId === 'b3');
     expect(matured.map((example) => example.transactionId)).toEqual(
@@ -132,8 +150,11 @@ describe('pipeline pass', () => {
   it('when a batch is passed again, then nothing is written twice', async () => {
     const store = new InMemoryPipelineStore();
     store.land('b1', [tx(1, T0)], []);
-    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
-    const again = await runPipelinePass(store, ['b1', 'b1'], { maturityMs: MATURITY });
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY, featureState: stateOf(store) });
+    const again = await runPipelinePass(store, ['b1', 'b1'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(store),
+    });
     expect(again).toMatchObject({ batches: 0, duplicates: 2 });
     expect(store.announcements()).toHaveLength(1);
   });
@@ -141,12 +162,15 @@ describe('pipeline pass', () => {
   it('when a fraud label arrives after its transaction matured as genuine, then the example is corrected to fraud', async () => {
     const store = new InMemoryPipelineStore();
     store.land('b1', [tx(1, T0)], []);
-    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY, featureState: stateOf(store) });
     store.land('b2', [tx(2, T0 + 8 * DAY)], []);
-    await runPipelinePass(store, ['b2'], { maturityMs: MATURITY });
+    await runPipelinePass(store, ['b2'], { maturityMs: MATURITY, featureState: stateOf(store) });
     expect(store.allExamples()[0]).toMatchObject({ transactionId: 't1', label: 0 });
     store.land('b3', [], [fraud('t1', T0 + 8 * DAY)]);
-    const pass = await runPipelinePass(store, ['b3'], { maturityMs: MATURITY });
+    const pass = await runPipelinePass(store, ['b3'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(store),
+    });
     expect(pass.examples).toBe(1);
     expect(store.allExamples()[0]).toMatchObject({ label: 1, exampleSetId: 'b3' });
     expect(store.exampleCounts().corrected).toBe(1);
@@ -200,8 +224,16 @@ describe('pipeline pass', () => {
     const chunked = new InMemoryPipelineStore();
     whole.land('b1', batch, []);
     chunked.land('b1', batch, []);
-    await runPipelinePass(whole, ['b1'], { maturityMs: MATURITY, featureChunk: 1000 });
-    await runPipelinePass(chunked, ['b1'], { maturityMs: MATURITY, featureChunk: 7 });
+    await runPipelinePass(whole, ['b1'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(whole),
+      featureChunk: 1000,
+    });
+    await runPipelinePass(chunked, ['b1'], {
+      maturityMs: MATURITY,
+      featureState: stateOf(chunked),
+      featureChunk: 7,
+    });
     for (const t of batch) {
       expect(chunked.featuresOf(t.transactionId)).toEqual(whole.featuresOf(t.transactionId));
     }
@@ -223,7 +255,7 @@ describe('pipeline pass', () => {
       setImmediate(tick);
     };
     setImmediate(tick);
-    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY });
+    await runPipelinePass(store, ['b1'], { maturityMs: MATURITY, featureState: stateOf(store) });
     running = false;
     expect(turns).toBeGreaterThanOrEqual(4);
   });

@@ -41,4 +41,36 @@ describe('Coalescer', () => {
     fail = false;
     await expect(coalescer.submit(3)).resolves.toBeUndefined();
   });
+
+  it('when a pass returns a commit stage, then the next pass prepares while it commits, commits run in order, and each caller hears after its commit', async () => {
+    const log: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const firstCommitGate = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const coalescer = new Coalescer<number>(
+      async (items) => {
+        log.push(`prepare ${items.join()}`);
+        return async () => {
+          if (items[0] === 1) await firstCommitGate;
+          log.push(`commit ${items.join()}`);
+        };
+      },
+      { maxItems: 1, lingerMs: 1 },
+    );
+    const first = coalescer.submit(1);
+    const second = coalescer.submit(2);
+    const third = coalescer.submit(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Pass 2 prepared while pass 1 commits; pass 3 waits for pass 1's commit.
+    expect(log).toEqual(['prepare 1', 'prepare 2']);
+    releaseFirst();
+    await Promise.all([first, second, third]);
+    expect(log.filter((entry) => entry.startsWith('commit'))).toEqual([
+      'commit 1',
+      'commit 2',
+      'commit 3',
+    ]);
+    expect(log.indexOf('prepare 3')).toBeGreaterThan(log.indexOf('commit 1'));
+  });
 });
