@@ -12,6 +12,7 @@ import type { MachineBase } from './harness/machine';
 import { progress } from './harness/progress';
 import { runFreshnessBenchmark } from './freshness/freshness-bench';
 import { runIngestBenchmark } from './ingest/ingest-bench';
+import { runKafkaClientBenchmark } from './ingest/kafka-client-bench';
 import { runPipelineBenchmark } from './pipeline/pipeline-bench';
 import { BENCHMARK_NAMES, writeResult } from './results/benchmark-result';
 import type { BenchmarkName } from './results/benchmark-result';
@@ -26,6 +27,9 @@ interface CliOptions {
   ingestVariants: boolean;
   ingestProfile: boolean;
   breakdownMessages: number;
+  clientMessages: number;
+  clientRounds: number;
+  clientMalformedEvery: number;
   pipelineTransactions: number;
   pipelineBatch: number;
   pipelineScale: boolean;
@@ -52,6 +56,11 @@ function reproduceCommand(name: BenchmarkName, options: CliOptions): string {
       `--breakdown-messages ${options.breakdownMessages}`,
       ...(options.ingestVariants ? [] : ['--no-ingest-variants']),
       ...(options.ingestProfile ? [] : ['--no-ingest-profile']),
+    ],
+    'kafka-client': [
+      `--client-messages ${options.clientMessages}`,
+      `--client-rounds ${options.clientRounds}`,
+      `--client-malformed-every ${options.clientMalformedEvery}`,
     ],
     pipeline: [
       `--pipeline-transactions ${options.pipelineTransactions}`,
@@ -96,6 +105,16 @@ function runOne(
           variants: options.ingestVariants,
           profile: options.ingestProfile,
           breakdownMessages: options.breakdownMessages,
+        },
+        context,
+      );
+    case 'kafka-client':
+      return runKafkaClientBenchmark(
+        {
+          messages: options.clientMessages,
+          rounds: options.clientRounds,
+          malformedEvery: options.clientMalformedEvery,
+          seed: options.seed,
         },
         context,
       );
@@ -222,6 +241,24 @@ const program = new Command()
     'ingest: messages the in-process decode and record-building steps are timed on',
     parseSize,
     100_000,
+  )
+  .option(
+    '--client-messages <n>',
+    'kafka-client: transactions in the topic both clients consume',
+    parseSize,
+    400_000,
+  )
+  .option(
+    '--client-rounds <n>',
+    'kafka-client: rounds, each client once per round, the order reversed every other round',
+    parseSize,
+    2,
+  )
+  .option(
+    '--client-malformed-every <n>',
+    'kafka-client: one message in this many is malformed (dead-lettered)',
+    parseSize,
+    50,
   )
   .option('--pipeline-transactions <n>', 'pipeline: transactions landed', parseSize, 100_000)
   .option('--pipeline-batch <n>', 'pipeline: transactions per arrival batch', parseSize, 1_000)

@@ -10,14 +10,30 @@ export interface FilledTopic {
   readonly seconds: number;
 }
 
+/** The simulator publisher's message of a transaction: JSON value, key = customer id. */
+export function* transactionMessages(transactions: Iterable<Transaction>): Generator<KeyedMessage> {
+  for (const tx of transactions) yield { key: tx.customerId, value: JSON.stringify(tx) };
+}
+
 /**
  * Produces the transactions to `topic` as the simulator's publisher does (JSON value, key =
  * customer id, acks = all), a few sends in flight, before anything is measured.
  */
-export async function fillTopic(
+export function fillTopic(
   kafka: KafkaClient,
   topic: string,
   transactions: Iterable<Transaction>,
+  chunkSize = 5_000,
+  inFlight = 4,
+): Promise<FilledTopic> {
+  return fillTopicWith(kafka, topic, transactionMessages(transactions), chunkSize, inFlight);
+}
+
+/** {@link fillTopic} with the messages as given (e.g. some of them malformed on purpose). */
+export async function fillTopicWith(
+  kafka: KafkaClient,
+  topic: string,
+  messagesToSend: Iterable<KeyedMessage>,
   chunkSize = 5_000,
   inFlight = 4,
 ): Promise<FilledTopic> {
@@ -39,10 +55,9 @@ export async function fillTopic(
   };
   try {
     let chunk: KeyedMessage[] = [];
-    for (const tx of transactions) {
-      const value = JSON.stringify(tx);
-      bytes += Buffer.byteLength(value);
-      chunk.push({ key: tx.customerId, value });
+    for (const message of messagesToSend) {
+      bytes += Buffer.byteLength(message.value);
+      chunk.push(message);
       messages += 1;
       if (chunk.length >= chunkSize) {
         if (sending.size >= inFlight) await Promise.race(sending);

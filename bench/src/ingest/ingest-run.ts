@@ -38,6 +38,8 @@ export interface IngestRunOptions {
   readonly labelsTopic: string;
   readonly deadLetterTopic: string;
   readonly expected: number;
+  /** Malformed messages in the topic: the run also waits for their dead letters. @default 0 */
+  readonly expectedDeadLetters?: number;
   readonly logDir: string;
   readonly cleanup: Cleanup;
   readonly timeoutMs: number;
@@ -48,6 +50,8 @@ export interface IngestRunOptions {
 /** One end-to-end run of the ingest service over the whole topic. */
 export interface IngestRun {
   readonly label: string;
+  /** The run's consumer group (its committed offsets tell what it finished). */
+  readonly groupId: string;
   /** The settings of the run: the defaults with the overrides applied. */
   readonly settings: Readonly<Record<string, string>>;
   readonly overrides: Readonly<Record<string, string>>;
@@ -109,6 +113,8 @@ export async function runIngestService(options: IngestRunOptions): Promise<Inges
     removeTestExchange(exchange),
   );
   const settings = settingsOf(options.overrides);
+  const groupId = uniqueName('bench_ingest');
+  const expectedDeadLetters = options.expectedDeadLetters ?? 0;
   const profileDir = options.cpuProfile
     ? await mkdtemp(path.join(tmpdir(), 'streamtrain-cpuprof-'))
     : undefined;
@@ -127,7 +133,7 @@ export async function runIngestService(options: IngestRunOptions): Promise<Inges
       INGEST_TOPICS: options.topic,
       INGEST_LABELS_TOPIC: options.labelsTopic,
       INGEST_DEAD_LETTER_TOPIC: options.deadLetterTopic,
-      INGEST_GROUP_ID: uniqueName('bench_ingest'),
+      INGEST_GROUP_ID: groupId,
       INGEST_CREATE_TOPICS: 'false',
       ...settings,
     },
@@ -152,7 +158,12 @@ export async function runIngestService(options: IngestRunOptions): Promise<Inges
       } catch {
         // Not listening yet: the HTTP server starts once the consumer runs.
       }
-      if (current.landed >= options.expected && current.published >= current.batches) break;
+      if (
+        current.landed >= options.expected &&
+        current.deadLetters >= expectedDeadLetters &&
+        current.published >= current.batches
+      )
+        break;
       if (cpuBefore === undefined && current.landed > 0) cpuBefore = await cpuSnapshot(classify);
       if (Date.now() > deadline) {
         throw new Error(
@@ -214,6 +225,7 @@ export async function runIngestService(options: IngestRunOptions): Promise<Inges
     }
     return {
       label: options.label,
+      groupId,
       settings,
       overrides: options.overrides,
       transactions: landed.rows,

@@ -4,7 +4,14 @@ import type { MachineInfo } from '../harness/machine';
 import { REPO_ROOT } from '../harness/service-process';
 
 /** The benchmarks of the suite, in the order they run and are rendered. */
-export const BENCHMARK_NAMES = ['ingest', 'pipeline', 'trainer', 'freshness', 'scoring'] as const;
+export const BENCHMARK_NAMES = [
+  'ingest',
+  'kafka-client',
+  'pipeline',
+  'trainer',
+  'freshness',
+  'scoring',
+] as const;
 /** One benchmark of the suite. */
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 

@@ -6,6 +6,7 @@ import { formatMachine } from '../harness/machine';
 import { REPO_ROOT } from '../harness/service-process';
 import type { IngestResults } from '../ingest/ingest-bench';
 import type { IngestRun } from '../ingest/ingest-run';
+import type { KafkaClientResults } from '../ingest/kafka-client-bench';
 import type { PipelineResults } from '../pipeline/pipeline-bench';
 import type { ScaleResults } from '../pipeline/scale-levels';
 import type { LoadRun, ScoringResults } from '../scoring/scoring-bench';
@@ -45,6 +46,7 @@ interface QualitySummary {
 /** Every result file, typed by name; absent ones are undefined. */
 export interface AllResults {
   readonly ingest?: BenchmarkResult<IngestResults>;
+  readonly 'kafka-client'?: BenchmarkResult<KafkaClientResults>;
   readonly pipeline?: BenchmarkResult<PipelineResults>;
   readonly trainer?: BenchmarkResult<TrainerResults>;
   readonly freshness?: BenchmarkResult<FreshnessResults>;
@@ -111,6 +113,18 @@ function summary(all: AllResults): string {
       `${count(r.service.txPerSecond)} tx/s`,
       `bare consumer ${count(r.bareConsumer.messagesPerSecond)} msgs/s; bare COPY ${count(r.bareCopy.indexed.rowsPerSecond)} rows/s`,
       `${times(r.ratios.serviceToBareConsumer)}; ${times(r.ratios.serviceToBareCopy)}`,
+    ]);
+  }
+  const clients = all['kafka-client']?.results;
+  if (clients !== undefined) {
+    const [js, pl] = ['kafkajs', 'platformatic'].map((name) =>
+      clients.summaries.find((summary) => summary.client === name),
+    );
+    rows.push([
+      'ingest service on @platformatic/kafka (`KAFKA_CLIENT=platformatic`)',
+      `${count(pl?.txPerSecond.mean)} tx/s, VmHWM ${count(pl?.vmHwmMiB.mean)} MiB`,
+      `on kafkajs ${count(js?.txPerSecond.mean)} tx/s, VmHWM ${count(js?.vmHwmMiB.mean)} MiB`,
+      `${times(clients.platformaticToKafkajs.txPerSecond)}; ${times(clients.platformaticToKafkajs.vmHwmMiB)}`,
     ]);
   }
   if (pipeline !== undefined) {
@@ -565,6 +579,14 @@ function memorySection(all: AllResults): string {
       `${count(run.memory.maxSampledRssMiB)} MiB`,
     ]);
   }
+  for (const summary of all['kafka-client']?.results.summaries ?? []) {
+    rows.push([
+      'ingest',
+      `benchmark 7, on ${summary.client}, highest of ${summary.runs} runs`,
+      `${count(summary.vmHwmMiB.max)} MiB`,
+      '–',
+    ]);
+  }
   const pipeline = all.pipeline?.results.service.memory;
   if (pipeline !== undefined) {
     rows.push([
@@ -638,6 +660,89 @@ function scoringSection(result: BenchmarkResult<ScoringResults> | undefined): st
   ].join('\n');
 }
 
+const CLIENT_LABELS: Readonly<Record<string, string>> = {
+  kafkajs: 'kafkajs 2.2.4',
+  platformatic: '@platformatic/kafka',
+};
+
+function kafkaClientSection(result: BenchmarkResult<KafkaClientResults>): string {
+  const r = result.results;
+  const label = (client: string): string => CLIENT_LABELS[client] ?? client;
+  const cores = (run: KafkaClientResults['runs'][number]): number | null =>
+    coresOf(run.service.machineCpu, 'ingest service');
+  const range = (spread: { min: number; max: number }): string =>
+    `${count(spread.min)}–${count(spread.max)}`;
+  const ratios = r.platformaticToKafkajs;
+  const difference = ratios.txPerSecond === null ? null : Math.abs(ratios.txPerSecond - 1);
+  const withinNoise = difference !== null && r.noise !== null && difference <= r.noise;
+  return [
+    '## 7. Kafka client: kafkajs or @platformatic/kafka',
+    '',
+    provenance(result),
+    '',
+    `The same ingest service (\`node services/ingest/dist/main.js\`, its defaults) on each of the two clients behind \`libs/kafka\`, chosen by \`KAFKA_CLIENT\`, over the same pre-filled 4-partition topic: ${count(r.messages)} simulated transactions (${fixed(r.meanMessageBytes, 0)} bytes each), of which ${count(r.malformed)} (one in ${count(r.messages / Math.max(1, r.malformed))}) are malformed in turn (${r.malformedKinds.join(', ')}), so every batch also goes through the dead-letter producer. Each run has its own schema, exchange, consumer group and dead-letter topic, and ends when every well-formed transaction is in the warehouse, every malformed one is dead-lettered and every \`batch.arrived\` event is published; then the warehouse rows, the dead-letter topic's messages and the group's committed offsets (at the end of every partition) are checked. tx/s is timed from the first landed row, as in benchmark 1. Before each service run, the bare consumer of the same client (\`JSON.parse\` only, commits per batch, the ingest defaults' fetch settings) reads the whole topic. The clients take turns, the order reversed each round, so a drift of the shared machine falls on both.`,
+    '',
+    table(
+      [
+        'round',
+        'client',
+        'ingest tx/s',
+        'tx/s from start',
+        'start → first row',
+        'VmHWM',
+        'ingest cores',
+        'dead-lettered',
+        'checks',
+        'bare consumer msgs/s',
+      ],
+      r.runs.map((run) => [
+        `${run.round}.${run.turn}`,
+        label(run.client),
+        count(run.service.txPerSecond),
+        count(run.service.txPerSecondFromStart),
+        secondsText(run.service.startupSeconds),
+        `${count(run.service.memory.vmHwmMiB)} MiB`,
+        fixed(cores(run)),
+        count(run.check.deadLettersInTopic),
+        run.check.ok
+          ? 'ok'
+          : `**failed**: ${count(run.check.rows)} rows, committed to end ${run.check.committedToEnd ? 'yes' : 'no'}`,
+        count(run.bare.messagesPerSecond),
+      ]),
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right'],
+    ),
+    '',
+    table(
+      [
+        'client',
+        'runs',
+        'ingest tx/s, mean (range)',
+        'VmHWM, mean (max)',
+        'ingest CPU per tx',
+        'bare consumer msgs/s, mean (range)',
+        'all checks',
+      ],
+      r.summaries.map((summary) => [
+        label(summary.client),
+        String(summary.runs),
+        `${count(summary.txPerSecond.mean)} (${range(summary.txPerSecond)})`,
+        `${count(summary.vmHwmMiB.mean)} MiB (${count(summary.vmHwmMiB.max)})`,
+        summary.ingestMicrosPerTx === null ? '–' : `${fixed(summary.ingestMicrosPerTx, 1)} µs`,
+        `${count(summary.bareMessagesPerSecond.mean)} (${range(summary.bareMessagesPerSecond)})`,
+        summary.allChecksOk ? 'ok' : '**failed**',
+      ]),
+      ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ),
+    '',
+    `@platformatic/kafka ÷ kafkajs: ingest ${times(ratios.txPerSecond)} the throughput, ${times(ratios.vmHwmMiB)} the peak memory, ${times(ratios.ingestMicrosPerTx)} the ingest CPU per transaction; bare consumer ${times(ratios.bareMessagesPerSecond)}. ` +
+      (r.noise === null
+        ? 'One round only: no measure of the noise.'
+        : `The runs of one client differ by up to ${percent(r.noise, 1)} among themselves; the throughput difference between the clients (${percent(difference, 1)}) is ${withinNoise ? 'within' : 'beyond'} that.`) +
+      ' The decision and its reasons: docs/DEPENDENCIES.md, "Kafka client".',
+    '',
+  ].join('\n');
+}
+
 function qualitySection(quality: QualitySummary | undefined): string {
   if (quality === undefined) return '';
   const network = quality.handbook.find((row) => row.model === 'Feed-forward network');
@@ -673,7 +778,14 @@ function qualitySection(quality: QualitySummary | undefined): string {
 }
 
 function durationText(all: AllResults): string {
-  const runs = [all.ingest, all.pipeline, all.trainer, all.freshness, all.scoring];
+  const runs = [
+    all.ingest,
+    all['kafka-client'],
+    all.pipeline,
+    all.trainer,
+    all.freshness,
+    all.scoring,
+  ];
   if (runs.some((run) => run === undefined)) return 'see each section for its duration';
   const seconds = runs.reduce((sum, run) => sum + (run?.durationSeconds ?? 0), 0);
   return `about ${Math.ceil(seconds / 60)} minutes on the machine below`;
@@ -704,6 +816,7 @@ export function renderBenchmarks(all: AllResults): string {
     safely(all.freshness, freshnessSection),
     scoringSection(all.scoring),
     safely(all, memorySection),
+    safely(all['kafka-client'], kafkaClientSection),
     safely(all.quality, qualitySection),
   ];
   return `${sections.filter((section) => section !== '').join('\n\n')}\n`;
