@@ -2,6 +2,7 @@ import { AssignerProtocol, ConfigResourceTypes, ConfigSource, Kafka } from 'kafk
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { toBuffer } from './bytes';
+import { isUnknownTopic, retryWhileTopicUnknown } from './kafka-errors';
 import { partitionLag } from './lag';
 import { pinoLogCreator } from './log-bridge';
 import { explainConnectError, kafkajsSasl, kafkajsSsl } from './security';
@@ -138,7 +139,7 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((spec) => !existing.has(spec.topic));
       if (missing.length === 0) return;
-      await admin.createTopics({
+      const created = admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((spec) => ({
           topic: spec.topic,
@@ -150,9 +151,31 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
           })),
         })),
       });
+      await created.catch(async (error: unknown) => {
+        // Created, but kafkajs gave up waiting for the leaders as soon as the broker answered
+        // "unknown topic" (its metadata cache lags the controller on a busy machine): wait on.
+        if (!isUnknownTopic(error)) throw error;
+        const names = missing.map((spec) => spec.topic);
+        await retryWhileTopicUnknown(async () => {
+          const { topics: described } = await admin.fetchTopicMetadata({ topics: names });
+          const leaderless = described.filter(
+            (topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0),
+          );
+          if (leaderless.length > 0) {
+            throw Object.assign(
+              new Error(`no leader yet: ${leaderless.map((t) => t.name).join(', ')}`),
+              {
+                type: 'LEADER_NOT_AVAILABLE',
+              },
+            );
+          }
+        });
+      });
     },
     async deleteTopics(topics) {
-      if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+      if (topics.length === 0) return;
+      // A topic created a moment ago may not have reached the broker's metadata yet.
+      await retryWhileTopicUnknown(() => admin.deleteTopics({ topics: [...topics] }));
     },
     listTopics: () => admin.listTopics(),
     async groupLag(groupId, topics) {

@@ -5,7 +5,7 @@ import {
   ListOffsetTimestamps,
 } from '@platformatic/kafka';
 import type { Admin } from '@platformatic/kafka';
-import { isTopicAlreadyExists } from './kafka-errors';
+import { isTopicAlreadyExists, retryWhileTopicUnknown } from './kafka-errors';
 import { partitionLag } from './lag';
 import type { KafkaAdmin, PartitionLag, PartitionOffsets, TopicSpec } from './types';
 
@@ -101,7 +101,9 @@ export function wrapPlatformaticAdmin(admin: Admin): KafkaAdmin {
       );
     },
     async deleteTopics(topics) {
-      if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+      if (topics.length === 0) return;
+      // A topic created a moment ago may not have reached the broker's metadata yet.
+      await retryWhileTopicUnknown(() => admin.deleteTopics({ topics: [...topics] }));
     },
     listTopics: () => admin.listTopics(),
     async groupLag(groupId, topics) {

@@ -13,6 +13,12 @@ export interface WarehouseOptions {
   /** @default 8 */
   poolSize?: number;
   logger: Logger;
+  /**
+   * Longest wait for a connection (a free one of the pool, or a new one to a server that accepts
+   * but does not answer) before the query fails with a retriable error instead of waiting forever.
+   * @default 30000
+   */
+  connectTimeoutMs?: number;
   /** Counted on every pool error (a dropped idle connection, a server restart). */
   onPoolError?: (error: Error) => void;
 }
@@ -37,6 +43,9 @@ export function createPool(options: WarehouseOptions): Pool {
   const pool = new Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 8,
+    // node-postgres waits for a connection without limit by default: one leaked connection per
+    // fault then ends as a process that hangs with no error (issue 13, the trainer's lease).
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
     options: `-c search_path=${schema},public`,
     application_name: logger.bindings().service as string | undefined,
   });

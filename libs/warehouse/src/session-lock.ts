@@ -31,8 +31,22 @@ export async function tryAcquireSessionLock(pool: Pool, name: string): Promise<S
   const client: PoolClient = await pool.connect();
   let lostListener: ((error: Error) => void) | undefined;
   let lost: Error | undefined;
+  let returned = false;
+  /** Destroys the connection rather than return it: a pooled connection must never carry a session lock. */
+  const giveBack = (): void => {
+    if (returned) return;
+    returned = true;
+    client.release(true);
+  };
+  let held = false;
   const onError = (error: Error): void => {
-    lost ??= error;
+    if (lost !== undefined) return;
+    lost = error;
+    // The lock went with the connection. Hand the dead connection back now: kept checked out,
+    // each lost lock held one of the pool's connections for good, and after as many losses as the
+    // pool has connections every connect waited forever (the trainer stuck after PostgreSQL
+    // restarts, services/trainer/test/leader-lease.test.ts).
+    if (held) giveBack();
     lostListener?.(error);
   };
   client.on('error', onError);
@@ -44,9 +58,12 @@ export async function tryAcquireSessionLock(pool: Pool, name: string): Promise<S
     const row = rows[0];
     if (row?.locked !== true) {
       client.off('error', onError);
+      returned = true;
       client.release();
       return null;
     }
+    held = true;
+    if (lost !== undefined) giveBack();
     let released = false;
     return {
       name,
@@ -74,14 +91,13 @@ export async function tryAcquireSessionLock(pool: Pool, name: string): Promise<S
             await client.query(`SELECT pg_advisory_unlock(${KEY_SQL})`, [name]);
           }
         } finally {
-          // Destroy rather than return: a pooled connection must never carry a session lock.
-          client.release(true);
+          giveBack();
         }
       },
     };
   } catch (error) {
     client.off('error', onError);
-    client.release(true);
+    giveBack();
     throw error;
   }
 }

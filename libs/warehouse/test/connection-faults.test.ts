@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { testLogger, testServers, uniqueName } from '@streamtrain/testkit';
-import { createPool, inTransaction } from '@streamtrain/warehouse';
+import { createPool, inTransaction, tryAcquireSessionLock } from '@streamtrain/warehouse';
 
 // Issue 13, item 3: a PostgreSQL restart ended ingest and the pipeline with an unhandled 'error'
 // event of a checked-out pg client. pg_terminate_backend of this test's own connections is what a
@@ -52,6 +52,30 @@ describe('warehouse connections that the server ends', () => {
       expect(rows).toEqual([{ n: 3 }]);
     } finally {
       process.off('uncaughtException', onUncaught);
+      await pool.end();
+    }
+  });
+
+  it('when the connection holding a session lock is terminated, then the lock reports lost and its connection goes back to the pool', async () => {
+    const name = uniqueName('lock');
+    const pool = createPool({
+      databaseUrl: testServers().databaseUrl,
+      schema: 'public',
+      logger: testLogger.child({ service: name }),
+      poolSize: 2,
+    });
+    try {
+      for (let loss = 1; loss <= 3; loss += 1) {
+        const lock = await tryAcquireSessionLock(pool, name);
+        expect(lock).not.toBeNull();
+        const lost = new Promise<Error>((resolve) => lock?.onLost(resolve));
+        expect(await terminate(name)).toBeGreaterThanOrEqual(1);
+        await expect(lost).resolves.toBeInstanceOf(Error);
+        // Kept checked out, a lost lock's dead connection used up the pool for good.
+        expect(pool.totalCount).toBe(0);
+        await lock?.release();
+      }
+    } finally {
       await pool.end();
     }
   });

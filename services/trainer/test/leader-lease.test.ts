@@ -21,7 +21,7 @@ describe('trainer leader lease', () => {
     await harness.dispose();
   });
 
-  const runTrainer = (): ReturnType<typeof spawn> => {
+  const runTrainer = (env: Record<string, string> = {}): ReturnType<typeof spawn> => {
     const child = spawn(process.execPath, [TRAINER_MAIN], {
       env: {
         ...process.env,
@@ -33,6 +33,7 @@ describe('trainer leader lease', () => {
         TRAINER_GATE_MAX_AP_DROP: '1',
         TRAINER_LEASE_POLL_MS: '200',
         TFJS_BACKEND: 'cpu',
+        ...env,
       },
       stdio: 'ignore',
     });
@@ -102,5 +103,33 @@ describe('trainer leader lease', () => {
     });
     expect(both.rows.map((row) => row.version)).toEqual([1, 2]);
     expect(both.rows[1]?.parent_version_id).toBe(both.rows[0]?.version_id);
+  });
+
+  it('when the database ends the lease connection more times than the pool has connections, then the trainer takes the lease again each time and still trains', async () => {
+    // A previous session saw the trainer stuck after PostgreSQL restarts during steps: every lost
+    // lease kept its dead connection checked out of the pool, so after DATABASE_POOL_SIZE losses
+    // the next connect waited forever.
+    runTrainer({ DATABASE_POOL_SIZE: '3' });
+    let holder = await waitFor(leaseHolders, (result) => result.rows.length === 1, {
+      description: 'a lease holder',
+    });
+    for (let loss = 1; loss <= 5; loss += 1) {
+      const pid = holder.rows[0]?.pid;
+      await harness.schema.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      holder = await waitFor(
+        leaseHolders,
+        (result) => result.rows.length === 1 && result.rows[0]?.pid !== pid,
+        { description: `the lease taken again after loss ${loss}`, timeoutMs: 15_000 },
+      );
+    }
+    await harness.amqp.publish({
+      routingKey: 'features.ready',
+      messageId: 'r1',
+      body: await seedBatch(harness.schema.pool, 'batch-1', 0),
+    });
+    await waitFor(versions, (result) => result.rows.length === 1, {
+      description: 'version 1 after the losses',
+      timeoutMs: 60_000,
+    });
   });
 });
