@@ -1,5 +1,5 @@
 import { AssignerProtocol, ConfigResourceTypes, ConfigSource, Kafka } from 'kafkajs';
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer, KafkaConfig, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { toBuffer } from './bytes';
 import { isUnknownTopic, retryWhileTopicUnknown } from './kafka-errors';
@@ -285,15 +285,20 @@ function wrapAdmin(admin: Admin): KafkaAdmin {
 /** The {@link KafkaClient} on kafkajs. Nothing connects until a producer, consumer or admin is asked for. */
 export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
   const logger = options.logger.child({ component: 'kafka', kafkaClient: 'kafkajs' });
-  const kafka = new Kafka({
+  const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    // One log bridge, so the probe's failures and the clients' share one unreachable report.
     logCreator: pinoLogCreator(logger),
     retry: { initialRetryTime: 300, retries: 8 },
     ...(options.ssl === undefined ? {} : { ssl: kafkajsSsl(options.ssl) }),
     ...(options.sasl === undefined ? {} : { sasl: kafkajsSasl(options.sasl) }),
-  });
+  };
+  const kafka = new Kafka(config);
+  // kafkajs connects a cluster with the client's retry settings, not an admin's: the probe needs
+  // a client of its own.
+  let probing: Kafka | undefined;
   // A connection failure says which brokers were tried and, for refused credentials or an
   // untrusted certificate, what to fix (not retriable: retrying cannot help).
   const connectOrExplain = async (connect: () => Promise<void>): Promise<void> => {
@@ -330,6 +335,15 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
       const admin = kafka.admin();
       await connectOrExplain(() => admin.connect());
       return wrapAdmin(admin);
+    },
+    async probe() {
+      probing ??= new Kafka({ ...config, retry: { retries: 0 } });
+      const admin = probing.admin();
+      try {
+        await connectOrExplain(() => admin.connect());
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
     },
   };
 }

@@ -3,9 +3,10 @@ import type { BaseOptions, MessageToProduce, Partitioner } from '@platformatic/k
 import { toBuffer } from './bytes';
 import { wrapPlatformaticAdmin } from './platformatic-admin';
 import { PlatformaticConsumer } from './platformatic-consumer';
-import { platformaticBaseOptions } from './platformatic-options';
+import { platformaticBaseOptions, reportUnreachable } from './platformatic-options';
 import { explainConnectError } from './security';
 import type { KafkaClient, KafkaClientOptions, KafkaProducer, OutgoingMessage } from './types';
+import { createUnreachableReport } from './unreachable-report';
 
 type Bytes = Buffer;
 
@@ -47,7 +48,8 @@ function toRecord(
 /** The {@link KafkaClient} on @platformatic/kafka. Nothing connects until a producer, consumer or admin is asked for. */
 export function createPlatformaticClient(options: KafkaClientOptions): KafkaClient {
   const logger = options.logger.child({ component: 'kafka', kafkaClient: 'platformatic' });
-  const base: BaseOptions = platformaticBaseOptions(options, logger);
+  const report = createUnreachableReport(logger);
+  const base: BaseOptions = platformaticBaseOptions(options, logger, report);
   const explain = (error: unknown): ReturnType<typeof explainConnectError> =>
     explainConnectError(error, options);
   // The library connects on first use; asking for the brokers' metadata here makes a wrong
@@ -111,6 +113,18 @@ export function createPlatformaticClient(options: KafkaClientOptions): KafkaClie
     },
     async admin() {
       return wrapPlatformaticAdmin(await connected(new Admin(base)));
+    },
+    async probe() {
+      const admin = new Admin({ ...base, retries: 0 });
+      try {
+        await admin.metadata({ topics: [], forceUpdate: true });
+      } catch (error) {
+        // Without retries the library's retry hook never runs: report the failed connect here.
+        reportUnreachable(error, report, logger);
+        throw explain(error);
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
     },
   };
 }

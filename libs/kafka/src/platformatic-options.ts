@@ -4,6 +4,7 @@ import { errorChain } from './kafka-errors';
 import { platformaticSasl, tlsOptions } from './security';
 import type { KafkaClientOptions } from './types';
 import { createUnreachableReport } from './unreachable-report';
+import type { UnreachableReport } from './unreachable-report';
 
 /** Retries of one operation, as the kafkajs adapter configures kafkajs (`retries: 8`). */
 const RETRIES = 8;
@@ -33,13 +34,37 @@ export function unreachableBroker(error: unknown): { broker: string; cause: stri
 }
 
 /**
+ * Tells `report` of `error` when it is a failed connect (a repeat is logged at debug level,
+ * `connectAttempt: true`); false when the error is something else.
+ */
+export function reportUnreachable(
+  error: unknown,
+  report: UnreachableReport,
+  logger: Logger,
+  fields: Record<string, unknown> = {},
+): boolean {
+  const unreachable = unreachableBroker(error);
+  if (unreachable === undefined) return false;
+  if (!report({ ...unreachable, countsAsAttempt: true })) {
+    logger.debug(
+      { ...unreachable, ...fields, connectAttempt: true },
+      `connect to ${unreachable.broker} failed (${unreachable.cause})`,
+    );
+  }
+  return true;
+}
+
+/**
  * The options every @platformatic/kafka client of one {@link KafkaClientOptions} shares: brokers,
  * TLS (with SNI, which managed clusters need) and SASL, timeouts, and the retry schedule of the
  * kafkajs adapter. A broker that cannot be reached is logged once as a warning and each repeat
  * at debug level (`connectAttempt: true`), as the kafkajs adapter does.
  */
-export function platformaticBaseOptions(options: KafkaClientOptions, logger: Logger): BaseOptions {
-  const report = createUnreachableReport(logger);
+export function platformaticBaseOptions(
+  options: KafkaClientOptions,
+  logger: Logger,
+  report: UnreachableReport = createUnreachableReport(logger),
+): BaseOptions {
   return {
     clientId: options.clientId,
     bootstrapBrokers: [...options.brokers],
@@ -48,15 +73,7 @@ export function platformaticBaseOptions(options: KafkaClientOptions, logger: Log
     timeout: 30_000,
     retries: RETRIES,
     retryDelay: (_client, operationId, attempt, _retries, error) => {
-      const unreachable = unreachableBroker(error);
-      if (unreachable !== undefined) {
-        if (!report({ ...unreachable, countsAsAttempt: true })) {
-          logger.debug(
-            { ...unreachable, operationId, attempt, connectAttempt: true },
-            `connect to ${unreachable.broker} failed (${unreachable.cause})`,
-          );
-        }
-      } else {
+      if (!reportUnreachable(error, report, logger, { operationId, attempt })) {
         logger.debug({ err: error, operationId, attempt }, `${operationId} failed; retrying`);
       }
       return backoffMs(attempt);

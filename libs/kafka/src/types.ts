@@ -200,4 +200,13 @@ export interface KafkaClient {
   producer(options?: ProducerOptions): Promise<KafkaProducer>;
   consumer(options: ConsumerOptions): KafkaConsumer;
   admin(): Promise<KafkaAdmin>;
+  /**
+   * One attempt, without the client's retries, to reach a broker and authenticate: resolves when
+   * it worked, rejects with the explained error (`BROKER_UNAVAILABLE`, `KAFKA_AUTH_FAILED`,
+   * `KAFKA_TLS_FAILED`). An unreachable broker is logged by the same one-warning rule as every
+   * other connect. For a caller that does its own waiting, such as a starting service
+   * (service-kit's `connectKafkaWhenReachable`); `producer()` and `admin()` retry for about a
+   * minute and then give up.
+   */
+  probe(): Promise<void>;
 }

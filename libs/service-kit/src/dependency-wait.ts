@@ -51,6 +51,16 @@ export interface ConnectWhenReachableOptions<T> {
   repeatAfterMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
+  /**
+   * Why a failed connect means "not reachable (yet)", or undefined for a failure to throw at once.
+   * @default unreachableCause
+   */
+  unreachable?: (error: unknown) => string | undefined;
+  /**
+   * The connect logs an unreachable server by itself, once (the Kafka client does): the wait then
+   * logs its attempts at debug level only, so there is still one warning. @default false
+   */
+  reportsItself?: boolean;
 }
 
 /**
@@ -67,6 +77,7 @@ export async function connectWhenReachable<T>(options: ConnectWhenReachableOptio
   const initialDelayMs = options.initialDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 5_000;
   const repeatAfterMs = options.repeatAfterMs ?? 60_000;
+  const unreachable = options.unreachable ?? unreachableCause;
   options.ops.phase(`connecting to ${dependency}`);
   let failed = 0;
   let sinceReport = 0;
@@ -78,11 +89,13 @@ export async function connectWhenReachable<T>(options: ConnectWhenReachableOptio
       if (failed > 0) logger.info({ dependency, failed }, `reached ${dependency}`);
       return connected;
     } catch (error) {
-      const cause = unreachableCause(error);
+      const cause = unreachable(error);
       if (cause === undefined || signal.aborted) throw error;
       failed += 1;
       sinceReport += 1;
-      if (failed === 1) {
+      if (options.reportsItself === true) {
+        logger.debug({ dependency, cause, failed }, `cannot reach ${dependency}; retrying`);
+      } else if (failed === 1) {
         reportedAt = now();
         sinceReport = 0;
         logger.warn(
@@ -118,6 +131,38 @@ export function connectAmqpWhenReachable(
     dependency: `RabbitMQ at ${amqpServerOf(amqp.url)}`,
     logger: amqp.logger,
     connect: () => connectAmqp(amqp),
+    ...wait,
+  });
+}
+
+/** What {@link connectKafkaWhenReachable} needs of the project's Kafka client. */
+export interface ProbedKafka {
+  /** One attempt to reach and authenticate, no retries (`KafkaClient.probe`). */
+  probe(): Promise<void>;
+}
+
+/**
+ * Waits (see {@link connectWhenReachable}) until a Kafka broker can be reached, with one attempt
+ * of the client at a time: the one way every service meets Kafka at start, on either client
+ * library. While the brokers cannot be reached (`BROKER_UNAVAILABLE`), `/readyz` names them and
+ * the client's one warning is the only one; refused credentials or an untrusted certificate are
+ * thrown at once. The service then creates its producers, consumers and admin as usual.
+ */
+export function connectKafkaWhenReachable(
+  kafka: ProbedKafka,
+  connection: { brokers: readonly string[]; logger: Logger },
+  wait: Pick<ConnectWhenReachableOptions<void>, 'ops' | 'signal'> &
+    Partial<ConnectWhenReachableOptions<void>>,
+): Promise<void> {
+  return connectWhenReachable({
+    dependency: `Kafka at ${connection.brokers.join(',')}`,
+    logger: connection.logger,
+    connect: () => kafka.probe(),
+    unreachable: (error) =>
+      (error as { code?: unknown }).code === 'BROKER_UNAVAILABLE'
+        ? (unreachableCause(error) ?? 'unreachable')
+        : undefined,
+    reportsItself: true,
     ...wait,
   });
 }

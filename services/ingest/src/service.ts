@@ -12,6 +12,7 @@ import {
 import type { Logger, Service } from '@streamtrain/observability';
 import {
   connectAmqpWhenReachable,
+  connectKafkaWhenReachable,
   createCountedPool,
   listenEarly,
   publishPendingStep,
@@ -115,7 +116,11 @@ export function createIngestService(
       );
       const amqpClient = amqp;
       relay = relayOutbox({ pool, table: 'ingest_outbox', amqp: amqpClient, logger, registry });
-      ops.phase(`connecting to Kafka at ${config.KAFKA_BROKERS.join(',')}`);
+      await connectKafkaWhenReachable(
+        kafka,
+        { brokers: config.KAFKA_BROKERS, logger },
+        { ops, signal: stopping.signal },
+      );
       admin = await kafka.admin();
       if (config.INGEST_CREATE_TOPICS) {
         await admin.ensureTopics(

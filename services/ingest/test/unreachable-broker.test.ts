@@ -59,8 +59,9 @@ describe.each(kafkaClientNames)('ingest on %s while Kafka cannot be reached', (c
     ]);
 
   const attemptsGivenUp = (service: ServiceProcess, kafkaPort: number): number =>
-    service.lines.filter((line) => line.msg === `cannot reach Kafka at 127.0.0.1:${kafkaPort}; retrying`)
-      .length;
+    service.lines.filter(
+      (line) => line.msg === `cannot reach Kafka at 127.0.0.1:${kafkaPort}; retrying`,
+    ).length;
 
   it('when the broker is unreachable, then /readyz names it at once, the log says so in one warning instead of an error per retry, and SIGTERM still stops it cleanly', async () => {
     const closed = await freePort();

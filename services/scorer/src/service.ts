@@ -12,7 +12,12 @@ import {
   runShutdownSteps,
 } from '@streamtrain/observability';
 import type { Logger, Service } from '@streamtrain/observability';
-import { connectAmqpWhenReachable, createCountedPool, listenEarly } from '@streamtrain/service-kit';
+import {
+  connectAmqpWhenReachable,
+  connectKafkaWhenReachable,
+  createCountedPool,
+  listenEarly,
+} from '@streamtrain/service-kit';
 import {
   migrate,
   ping,
@@ -259,7 +264,11 @@ export function createScorerService(
         { ops, signal: aborted.signal },
       );
       amqp = amqpClient;
-      ops.phase(`connecting to Kafka at ${config.KAFKA_BROKERS.join(',')}`);
+      await connectKafkaWhenReachable(
+        kafka,
+        { brokers: config.KAFKA_BROKERS, logger },
+        { ops, signal: aborted.signal },
+      );
       admin = await kafka.admin();
       if (config.SCORER_CREATE_TOPICS) {
         await admin.ensureTopics(

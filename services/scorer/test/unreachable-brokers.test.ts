@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { freePort, spawnService, startTcpForwarder, testServers } from '@streamtrain/testkit';
+import { kafkaClientNames } from '@streamtrain/config';
+import {
+  freePort,
+  spawnService,
+  startTcpForwarder,
+  testServers,
+  waitFor,
+} from '@streamtrain/testkit';
 import type { ServiceProcess, TcpForwarder } from '@streamtrain/testkit';
 import { TOKEN, createScorerHarness } from './scorer-harness';
 import type { ScorerHarness } from './scorer-harness';
@@ -80,6 +87,50 @@ describe('scorer while its brokers cannot be reached', () => {
     });
     expect(await service.terminate()).toMatchObject({ code: 0 });
   });
+
+  it.each(kafkaClientNames)(
+    'on %s, when Kafka stays unreachable after the client gives up, then the scorer keeps waiting (503, one warning) and is ready once Kafka is there',
+    async (client) => {
+      await harness.promote(1, false);
+      const [httpPort, kafkaPort] = [await freePort(), await freePort()];
+      const service = spawnService(
+        SCORER_MAIN,
+        harness.scorerEnv({
+          KAFKA_CLIENT: client,
+          KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+          LOG_LEVEL: 'debug',
+        }),
+        httpPort,
+      );
+      child = service;
+      // The client's own connect gave up twice, and the scorer is still there, waiting.
+      await Promise.race([
+        waitFor(
+          () =>
+            service.lines.filter(
+              (line) => line.msg === `cannot reach Kafka at 127.0.0.1:${kafkaPort}; retrying`,
+            ).length,
+          (given) => given >= 2,
+          { timeoutMs: 100_000, description: 'two connects of the client given up' },
+        ),
+        service.exited.then((code): never => {
+          throw new Error(`scorer exited with ${code} while it should wait for Kafka`);
+        }),
+      ]);
+      expect(await service.readyz()).toMatchObject({
+        status: 503,
+        body: { checks: { startup: { error: `connecting to Kafka at 127.0.0.1:${kafkaPort}` } } },
+      });
+      expect(service.warnings()).toEqual([
+        `cannot reach Kafka broker 127.0.0.1:${kafkaPort} (ECONNREFUSED); retrying (repeats are logged at debug level)`,
+      ]);
+
+      forwarders.push(await startTcpForwarder(kafkaPort, testServers().kafkaBrokers[0] as string));
+      const ready = await service.untilReadyz((reply) => reply?.status === 200, '/readyz 200');
+      expect(ready?.body).toMatchObject({ ready: true, checks: { startup: { ok: true } } });
+      expect(await service.terminate()).toMatchObject({ code: 0 });
+    },
+  );
 
   it('when SIGTERM comes while it waits for Kafka, then it exits 0 at once', async () => {
     const [httpPort, kafkaPort] = [await freePort(), await freePort()];

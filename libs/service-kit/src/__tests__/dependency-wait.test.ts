@@ -1,5 +1,9 @@
 import { createLogger } from '@streamtrain/observability';
-import { connectWhenReachable, unreachableCause } from '../dependency-wait';
+import {
+  connectKafkaWhenReachable,
+  connectWhenReachable,
+  unreachableCause,
+} from '../dependency-wait';
 
 const refused = (): Error =>
   new Error('cannot reach RabbitMQ', {
@@ -94,5 +98,44 @@ describe('connectWhenReachable', () => {
     });
     setImmediate(() => stopping.abort(new Error('stopped while starting')));
     await expect(waiting).rejects.toThrow('stopped while starting');
+  });
+});
+
+describe('connectKafkaWhenReachable', () => {
+  const kafkaError = (code: string): Error =>
+    Object.assign(new Error(`Kafka: ${code}`, { cause: refused() }), { code });
+
+  it('when Kafka is unreachable a while, then it probes again, names it, leaves the one warning to the client, and says when it is reached', async () => {
+    const { lines, logger, ops, phases } = capture();
+    let probes = 0;
+    await connectKafkaWhenReachable(
+      {
+        probe: () =>
+          (probes += 1) < 4 ? Promise.reject(kafkaError('BROKER_UNAVAILABLE')) : Promise.resolve(),
+      },
+      { brokers: ['127.0.0.1:1', '127.0.0.1:2'], logger },
+      { ops, signal: new AbortController().signal, initialDelayMs: 1, maxDelayMs: 2 },
+    );
+    expect(probes).toBe(4);
+    expect(phases).toEqual(['connecting to Kafka at 127.0.0.1:1,127.0.0.1:2']);
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([]);
+    expect(lines.map((line) => line.msg)).toEqual([
+      ...Array<string>(3).fill('cannot reach Kafka at 127.0.0.1:1,127.0.0.1:2; retrying'),
+      'reached Kafka at 127.0.0.1:1,127.0.0.1:2',
+    ]);
+  });
+
+  it('when Kafka refuses the credentials, then it fails at the first probe', async () => {
+    const { logger, ops } = capture();
+    let probes = 0;
+    const refusal = kafkaError('KAFKA_AUTH_FAILED');
+    await expect(
+      connectKafkaWhenReachable(
+        { probe: () => ((probes += 1), Promise.reject(refusal)) },
+        { brokers: ['127.0.0.1:1'], logger },
+        { ops, signal: new AbortController().signal, initialDelayMs: 1 },
+      ),
+    ).rejects.toBe(refusal);
+    expect(probes).toBe(1);
   });
 });
